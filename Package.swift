@@ -1,0 +1,53 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// One built-in plugin: a dynamic library product loaded at run time, never linked by `Sources/`.
+func builtinPlugin(_ name: String, kind: String) -> (Product, Target) {
+    (
+        .library(name: "GradusPlugin\(name)", type: .dynamic, targets: ["Plugin\(name)"]),
+        .target(
+            name: "Plugin\(name)",
+            dependencies: ["GradusPluginKit"],
+            path: "Plugins/\(kind)/\(name)"
+        )
+    )
+}
+
+let plugins = [
+    builtinPlugin("SGD", kind: "Optimizers"),
+    builtinPlugin("Adam", kind: "Optimizers"),
+    builtinPlugin("LayerNorm", kind: "Normalizers"),
+    builtinPlugin("Magnitude", kind: "Pruners"),
+    builtinPlugin("Schedules", kind: "Functions"),
+]
+
+let package = Package(
+    name: "Gradus",
+    products: [
+        .executable(name: "gradus", targets: ["gradus"]),
+        .library(name: "GradusPluginKit", targets: ["GradusPluginKit"]),
+        .library(name: "GradusRuntime", targets: ["GradusRuntime"]),
+    ] + plugins.map(\.0),
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // The C ABI: headers only, in SDK/include/gradus.
+        .systemLibrary(name: "CGradusABI", path: "SDK/include"),
+        // The Swift plugin kit that plugin authors depend on.
+        .target(name: "GradusPluginKit", dependencies: ["CGradusABI"], path: "SDK/Sources/GradusPluginKit"),
+        // System-library shims.
+        .systemLibrary(name: "CFFI", path: "Sources/CFFI"),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
+        // Host side.
+        .target(name: "GradusCore", dependencies: ["COpenBLAS"]),
+        .target(name: "GradusRuntime", dependencies: ["CGradusABI", "CFFI", "GradusCore"]),
+        .executableTarget(
+            name: "gradus",
+            dependencies: ["GradusRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "GradusRuntimeTests", dependencies: ["GradusRuntime", "CGradusABI"],
+                    resources: [.copy("Fixtures")]),
+    ] + plugins.map(\.1),
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,81 @@
+import Glibc
+import GradusPluginKit
+
+/// LayerNorm over the trailing `normalized_dims` axes, kernel form (PyTorch conventions:
+/// biased variance, ε inside the root, gain 1 and bias 0 at start, no buffers).
+struct LayerNorm: NormalizerPlugin {
+    static let info = StrategyInfo(id: "gradus.layernorm", displayName: "LayerNorm", version: "1.0.0",
+                                   summary: "Layer normalization over each sample's trailing feature axes",
+                                   reference: "Ba, Kiros & Hinton 2016; torch.nn.LayerNorm")
+    static let hyperparameters: [Hyperparameter] = [
+        .real("eps", default: 1e-5, min: 0, flags: [.logScale, .minExclusive], doc: "added to the biased variance inside the root"),
+        .flag("elementwise_affine", default: true, doc: "learn a per-feature gain"),
+        .flag("bias", default: true, doc: "learn a per-feature bias (needs elementwise_affine)"),
+    ]
+    static let forms: NormalizerForms = [.kernel]
+
+    let eps: Double, featureShape: [Int], features: Int, hasGain: Bool, hasBias: Bool
+
+    init(_ hp: HyperparameterValues, input: NormalizerInput) throws {
+        guard input.normalizedDims >= 1, input.normalizedDims <= input.shape.count else {
+            throw PluginError.invalidArgument("normalized_dims=\(input.normalizedDims) for an input of rank \(input.shape.count), expected 1...\(input.shape.count)")
+        }
+        eps = hp.real("eps")
+        featureShape = Array(input.shape.suffix(input.normalizedDims))
+        features = featureShape.reduce(1, *)
+        hasGain = hp.flag("elementwise_affine")
+        hasBias = hasGain && hp.flag("bias")
+    }
+
+    var parameters: [NormalizerTensor] {
+        (hasGain ? [NormalizerTensor("weight", role: .normGain, shape: featureShape, initialValue: 1)] : [])
+            + (hasBias ? [NormalizerTensor("bias", role: .normBias, shape: featureShape, initialValue: 0)] : [])
+    }
+
+    /// Mean and 1/√(var + ε) of row `r`, accumulated in double.
+    func moments(_ x: TensorView, _ r: Int) -> (Float, Float) {
+        var sum = 0.0, sq = 0.0
+        for j in 0..<features { sum += Double(x[r * features + j]) }
+        let mean = sum / Double(features)
+        for j in 0..<features { let d = Double(x[r * features + j]) - mean; sq += d * d }
+        return (Float(mean), Float(1 / (sq / Double(features) + eps).squareRoot()))
+    }
+
+    func forward(mode: NormalizerMode, x: TensorView, parameters p: [TensorView], buffers: [TensorView], y: TensorView) throws {
+        for r in 0..<(x.count / features) {
+            let (mean, rstd) = moments(x, r)
+            for j in 0..<features {
+                let xhat = (x[r * features + j] - mean) * rstd
+                y[r * features + j] = (hasGain ? xhat * p[0][j] : xhat) + (hasBias ? p[1][j] : 0)
+            }
+        }
+    }
+
+    func backward(mode: NormalizerMode, x: TensorView, parameters p: [TensorView], buffers: [TensorView],
+                  dy: TensorView, dx: TensorView, parameterGradients dp: [TensorView?]) throws {
+        for g in dp.compactMap({ $0 }) { for j in 0..<g.count { g[j] = 0 } }
+        for r in 0..<(x.count / features) {
+            let (mean, rstd) = moments(x, r)
+            var meanG = 0.0, meanGX = 0.0
+            for j in 0..<features {
+                let i = r * features + j, xhat = (x[i] - mean) * rstd, g = hasGain ? dy[i] * p[0][j] : dy[i]
+                meanG += Double(g); meanGX += Double(g * xhat)
+                if hasGain, let dg = dp[0] { dg[j] += dy[i] * xhat }
+                if hasBias, let db = dp[1] { db[j] += dy[i] }
+            }
+            let a = Float(meanG / Double(features)), b = Float(meanGX / Double(features))
+            for j in 0..<features {
+                let i = r * features + j, xhat = (x[i] - mean) * rstd, g = hasGain ? dy[i] * p[0][j] : dy[i]
+                dx[i] = rstd * (g - a - xhat * b)
+            }
+        }
+    }
+}
+
+let library = GradusLibrary(name: "gradus-layernorm", vendor: "gradus", strategies: [.normalizer(LayerNorm.self)])
+
+/// The library's only export: negotiation (see gradus/entry.h).
+@_cdecl("gradus_plugin_entry_v1")
+public func gradusPluginEntryV1(_ request: UnsafePointer<gradus_entry_request>?, _ response: UnsafeMutablePointer<gradus_entry_response>?) -> Int32 {
+    library.negotiate(request, response)
+}

@@ -1,0 +1,164 @@
+import CGradusABI
+
+/// A per-parameter state slot the host allocates, names, checkpoints and masks.
+public struct StateSlot: Sendable {
+    public enum Shape: Sendable { case likeParameter, scalar }
+    public let name: String
+    public let shape: Shape
+    public let initialValue: Double
+    /// Zeroed where a pruning mask is zero (only for `likeParameter`).
+    public let masked: Bool
+
+    /// A slot with the parameter's shape (e.g. a momentum buffer), masked by pruning.
+    public static func likeParameter(_ name: String, initialValue: Double = 0, masked: Bool = true) -> StateSlot {
+        StateSlot(name: name, shape: .likeParameter, initialValue: initialValue, masked: masked)
+    }
+    /// One float per parameter (e.g. a step counter).
+    public static func scalar(_ name: String, initialValue: Double = 0) -> StateSlot {
+        StateSlot(name: name, shape: .scalar, initialValue: initialValue, masked: false)
+    }
+}
+
+/// One parameter during a step: its value (updated in place), gradient and state slots.
+public struct Parameter {
+    let raw: UnsafePointer<gradus_param>
+    /// The values; write the update here.
+    public let value: UnsafeMutableBufferPointer<Float>
+    /// The gradient (read-only by contract).
+    public let grad: UnsafeBufferPointer<Float>
+    /// The state slots, in the order of `stateSlots`.
+    public let slots: [UnsafeMutableBufferPointer<Float>]
+
+    /// The parameter's name, e.g. `layers.0.weight`.
+    public var name: String { raw.pointee.name.map { String(cString: $0) } ?? "" }
+    public var role: ParameterRole { ParameterRole(rawValue: raw.pointee.role) ?? .unknown }
+    public var count: Int { value.count }
+    /// The shape of the parameter.
+    public var shape: [Int] { (try? TensorView(raw.pointee.value!))?.shape ?? [value.count] }
+}
+
+/// What a step knows besides the parameters.
+public struct StepContext {
+    let raw: UnsafePointer<gradus_step_context>
+    /// 1 on the first update.
+    public var step: Int64 { raw.pointee.step }
+    /// The group's hyperparameters at this step, schedules applied.
+    public let hyperparameters: HyperparameterValues
+    /// The batch loss, when the optimizer declared `.needsLoss` and the host has one.
+    public var loss: Double? { raw.pointee.has_loss != 0 ? raw.pointee.loss : nil }
+    /// The host services table, for everything else (RNG, gemm, HVPs...).
+    public var services: UnsafePointer<gradus_host_services>? { raw.pointee.services }
+}
+
+/// An optimizer written in Swift. Implement `update` for one parameter; the kit
+/// does the C plumbing, iterates the group and turns throws into statuses.
+public protocol OptimizerPlugin {
+    static var info: StrategyInfo { get }
+    static var hyperparameters: [Hyperparameter] { get }
+    static var capabilities: Capabilities { get }
+    /// Check cross-field rules here and throw `PluginError.invalidArgument` when they fail.
+    init(_ hyperparameters: HyperparameterValues) throws
+    /// The per-parameter state, decided from the hyperparameters given to `init`.
+    var stateSlots: [StateSlot] { get }
+    /// Updates one parameter in place.
+    mutating func update(_ parameter: Parameter, _ context: StepContext) throws
+}
+
+extension OptimizerPlugin {
+    public static var capabilities: Capabilities { [] }
+    public var stateSlots: [StateSlot] { [] }
+}
+
+/// An optimizer instance as the host holds it.
+final class OptimizerInstance {
+    var plugin: any OptimizerPlugin
+    let schema: SchemaIndex
+    let services: UnsafePointer<gradus_host_services>?
+    let slots: UnsafeMutablePointer<gradus_state_slot>
+    let slotCount: Int
+
+    init(_ plugin: any OptimizerPlugin, schema: SchemaIndex, services: UnsafePointer<gradus_host_services>?) {
+        self.plugin = plugin
+        self.schema = schema
+        self.services = services
+        let declared = plugin.stateSlots
+        slotCount = declared.count
+        slots = UnsafeMutablePointer<gradus_state_slot>.allocate(capacity: max(1, declared.count))
+        for (i, s) in declared.enumerated() {
+            var c = gradus_state_slot()
+            c.struct_size = abiSize(gradus_state_slot.self)
+            c.abi_minor = UInt32(GRADUS_ABI_MINOR)
+            c.name = Permanent.cString(s.name)  // a few bytes per instance, kept for the library's life
+            c.shape_kind = s.shape == .likeParameter ? GRADUS_SLOT_LIKE_PARAM : GRADUS_SLOT_SCALAR
+            c.flags = s.masked ? UInt32(GRADUS_SLOT_MASKED) : 0
+            c.initial_value = s.initialValue
+            (slots + i).initialize(to: c)
+        }
+    }
+
+    deinit { slots.deallocate() }
+
+    func step(_ ctx: UnsafePointer<gradus_step_context>, _ group: UnsafePointer<gradus_param_group>) throws {
+        let context = StepContext(raw: ctx, hyperparameters: HyperparameterValues(ctx.pointee.hyperparameters, schema: schema))
+        let g = group.pointee
+        guard let params = g.params else { return }
+        for i in 0..<Int(g.count) {
+            let p = abiElement(params, i, stride: params.pointee.struct_size)
+            guard let valueView = p.pointee.value, let gradView = p.pointee.grad else {
+                throw PluginError.invalidArgument("parameter \(i) has no value or gradient view")
+            }
+            let value = try TensorView(valueView).elements
+            let grad = try TensorView(gradView).elements
+            guard grad.count == value.count else {
+                throw PluginError.invalidArgument("gradient of parameter \(i) has \(grad.count) elements, expected \(value.count)")
+            }
+            var slotBuffers: [UnsafeMutableBufferPointer<Float>] = []
+            slotBuffers.reserveCapacity(slotCount)
+            guard Int(p.pointee.slot_count) == slotCount else {
+                throw PluginError.state("parameter \(i) carries \(p.pointee.slot_count) state slots, expected \(slotCount)")
+            }
+            for s in 0..<slotCount {
+                guard let view = p.pointee.slots?[s] else { throw PluginError.invalidArgument("state slot \(s) is NULL") }
+                slotBuffers.append(try TensorView(view).elements)
+            }
+            try plugin.update(Parameter(raw: p, value: value, grad: UnsafeBufferPointer(grad), slots: slotBuffers), context)
+        }
+    }
+}
+
+/// The C vtable shared by every Swift optimizer; it finds the Swift type through the descriptor.
+enum OptimizerThunks {
+    static let vtable: UnsafePointer<gradus_optimizer_vtable> = {
+        var v = gradus_optimizer_vtable()
+        v.struct_size = abiSize(gradus_optimizer_vtable.self)
+        v.abi_minor = UInt32(GRADUS_ABI_MINOR)
+        v.create = { strategy, services, hp, out in
+            reportingErrors(services) {
+                guard let out, let record = GradusLibrary.record(strategy),
+                      case .optimizer(let type) = record.strategy else {
+                    throw PluginError.invalidArgument("create called with a descriptor this library did not publish")
+                }
+                let plugin = try type.init(HyperparameterValues(hp, schema: record.schema))
+                let instance = OptimizerInstance(plugin, schema: record.schema, services: services)
+                out.pointee = Unmanaged.passRetained(instance).toOpaque()
+            }
+        }
+        v.destroy = { instance in
+            guard let instance else { return }
+            Unmanaged<OptimizerInstance>.fromOpaque(instance).release()
+        }
+        v.state_layout = { instance, outSlots, outCount in
+            guard let instance, let outSlots, let outCount else { return GRADUS_ERR_INVALID_ARGUMENT }
+            let box = Unmanaged<OptimizerInstance>.fromOpaque(instance).takeUnretainedValue()
+            outSlots.pointee = UnsafePointer(box.slots)
+            outCount.pointee = UInt32(box.slotCount)
+            return GRADUS_OK
+        }
+        v.step = { instance, ctx, group in
+            guard let instance, let ctx, let group else { return GRADUS_ERR_INVALID_ARGUMENT }
+            let box = Unmanaged<OptimizerInstance>.fromOpaque(instance).takeUnretainedValue()
+            return reportingErrors(box.services) { try box.step(ctx, group) }
+        }
+        return UnsafePointer(Permanent.value(v))
+    }()
+}

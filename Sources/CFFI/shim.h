@@ -1,0 +1,2 @@
+/* libffi, as packaged by Debian (libffi-dev). */
+#include <ffi.h>

@@ -1,0 +1,120 @@
+import CGradusABI
+import Foundation
+import GradusCore
+
+/// Where the host's log and plugin log lines go. Replaceable (tests capture it).
+public final class HostLog: @unchecked Sendable {
+    public static let shared = HostLog()
+    private let lock = NSLock()
+    private var sink: (String) -> Void = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
+    /// Lowest level written (GRADUS_LOG_*).
+    public var minimumLevel: Int32 = GRADUS_LOG_INFO
+
+    public func setSink(_ sink: @escaping (String) -> Void) { lock.withLock { self.sink = sink } }
+    public func write(_ line: String) { lock.withLock { sink(line) } }
+}
+
+/// The last error a plugin reported on this thread through `set_error`.
+final class PluginErrorSlot: @unchecked Sendable {
+    static let shared = PluginErrorSlot()
+    private let lock = NSLock()
+    private var messages: [pthread_t: (Int32, String)] = [:]
+
+    func set(_ status: Int32, _ message: String) { lock.withLock { messages[pthread_self()] = (status, message) } }
+    /// Takes (and clears) this thread's message.
+    func take() -> String? { lock.withLock { messages.removeValue(forKey: pthread_self())?.1 } }
+}
+
+/// A host-owned random stream handed to plugins as `gradus_rng_handle`.
+public final class HostRandomStream {
+    public var stream: RandomStream
+    public init(_ stream: RandomStream) { self.stream = stream }
+    var handle: gradus_rng_handle { OpaquePointer(Unmanaged.passUnretained(self).toOpaque()) }
+    static func from(_ handle: gradus_rng_handle?) -> HostRandomStream? {
+        handle.map { Unmanaged<HostRandomStream>.fromOpaque(UnsafeRawPointer($0)).takeUnretainedValue() }
+    }
+}
+
+/// The host services table (gradus/host.h), built once; it lives for the whole process,
+/// as plugins may keep the pointer for as long as they are loaded.
+public enum HostServices {
+    public static let table: UnsafePointer<gradus_host_services> = {
+        var s = gradus_host_services()
+        ABIWrite.header(&s)
+        s.host = nil
+        s.log = { _, level, pluginID, message in
+            guard level >= HostLog.shared.minimumLevel else { return }
+            let names = ["debug", "info", "warning", "error"]
+            let name = (0...3).contains(level) ? names[Int(level)] : "log"
+            let id = pluginID.map { String(cString: $0) } ?? "plugin"
+            HostLog.shared.write("\(name): \(id): \(message.map { String(cString: $0) } ?? "")")
+        }
+        s.set_error = { _, status, message in
+            PluginErrorSlot.shared.set(status, message.map { String(cString: $0) } ?? "(no message)")
+        }
+        s.alloc = { _, size, alignment in
+            let align = alignment == 0 ? 64 : Int(alignment)
+            guard align >= 16, align & (align - 1) == 0, size < UInt64(Int.max) else { return nil }
+            var p: UnsafeMutableRawPointer?
+            return posix_memalign(&p, align, Int(max(size, 1))) == 0 ? p : nil
+        }
+        s.free = { _, p in Glibc.free(p) }
+        s.rng_next_u64 = { h in HostRandomStream.from(h)?.stream.next() ?? 0 }
+        s.rng_uniform = { h, out, n in
+            guard let r = HostRandomStream.from(h), let out else { return }
+            for i in 0..<Int(n) { out[i] = r.stream.uniform() }
+        }
+        s.rng_normal = { h, out, n in
+            guard let r = HostRandomStream.from(h), let out else { return }
+            for i in 0..<Int(n) { out[i] = r.stream.normal() }
+        }
+        s.gemm = { _, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc in
+            guard let a, let b, let c, ta == 0 || ta == 1, tb == 0 || tb == 1,
+                  BLAS.validGemmShape(transposeA: ta == 1, transposeB: tb == 1, m: Int(m), n: Int(n), k: Int(k),
+                                      lda: Int(lda), ldb: Int(ldb), ldc: Int(ldc)) else {
+                PluginErrorSlot.shared.set(GRADUS_ERR_INVALID_ARGUMENT, "gemm: invalid sizes or NULL buffers")
+                return GRADUS_ERR_INVALID_ARGUMENT
+            }
+            BLAS.gemm(transposeA: ta == 1, transposeB: tb == 1, m: Int(m), n: Int(n), k: Int(k), alpha: alpha,
+                      a: a, lda: Int(lda), b: b, ldb: Int(ldb), beta: beta, c: c, ldc: Int(ldc))
+            return GRADUS_OK
+        }
+        // Autodiff services: answered by the run (RunContext) that owns the handle.
+        s.loss = { run, out in RunContext.from(run)?.loss(out) ?? unsupported("loss") }
+        s.hessian_vector_product = { run, v, out, count in
+            RunContext.from(run)?.hessianVectorProduct(v, out, count) ?? unsupported("hessian_vector_product")
+        }
+        s.evaluate_at = { run, params, count, loss, grads in
+            RunContext.from(run)?.evaluate(params, count, loss, grads) ?? unsupported("evaluate_at")
+        }
+        s.activation = { _, _, _, _ in unsupported("activation") }
+        s.graph_op = { _, _, _, _, _, _ in unsupported("graph_op") }
+        let p = UnsafeMutablePointer<gradus_host_services>.allocate(capacity: 1)
+        p.initialize(to: s)
+        return UnsafePointer(p)
+    }()
+}
+
+/// Reports an unsupported service through the error slot.
+func unsupported(_ service: String) -> Int32 {
+    PluginErrorSlot.shared.set(GRADUS_ERR_UNSUPPORTED, "the host does not support '\(service)' in this run")
+    return GRADUS_ERR_UNSUPPORTED
+}
+
+/// What the host knows about the current step, behind a `gradus_run_handle`.
+/// Runs with an autodiff model answer the services; a trace on a test function
+/// answers the loss only.
+open class RunContext {
+    public init() {}
+    var handle: gradus_run_handle { OpaquePointer(Unmanaged.passUnretained(self).toOpaque()) }
+    static func from(_ h: gradus_run_handle?) -> RunContext? {
+        h.map { Unmanaged<RunContext>.fromOpaque(UnsafeRawPointer($0)).takeUnretainedValue() }
+    }
+    open func loss(_ out: UnsafeMutablePointer<Double>?) -> Int32 { unsupported("loss") }
+    open func hessianVectorProduct(_ v: UnsafePointer<UnsafePointer<Float>?>?, _ out: UnsafePointer<UnsafeMutablePointer<Float>?>?, _ n: UInt32) -> Int32 {
+        unsupported("hessian_vector_product")
+    }
+    open func evaluate(_ p: UnsafePointer<UnsafePointer<Float>?>?, _ n: UInt32, _ loss: UnsafeMutablePointer<Double>?, _ grads: UnsafePointer<UnsafeMutablePointer<Float>?>?) -> Int32 {
+        unsupported("evaluate_at")
+    }
+}

@@ -1,0 +1,78 @@
+import CGradusABI
+
+/// A float32 buffer the host owns, with a C tensor view onto it that stays valid
+/// as long as this object lives (so the view is built once, not per call).
+public final class HostTensor {
+    public let shape: [Int]
+    public let storage: UnsafeMutableBufferPointer<Float>
+    private let dims: UnsafeMutablePointer<Int64>
+    private let strides: UnsafeMutablePointer<Int64>
+    /// The C view; borrowed by plugins during calls.
+    public let view: UnsafeMutablePointer<gradus_tensor_view>
+
+    public init(shape: [Int], repeating value: Float = 0, readOnly: Bool = false) {
+        self.shape = shape
+        let count = shape.reduce(1, *)
+        storage = .allocate(capacity: max(count, 1))
+        storage.initialize(repeating: value)
+        dims = .allocate(capacity: max(shape.count, 1))
+        strides = .allocate(capacity: max(shape.count, 1))
+        var s = 1
+        for axis in stride(from: shape.count - 1, through: 0, by: -1) {
+            dims[axis] = Int64(shape[axis])
+            strides[axis] = Int64(s)
+            s *= shape[axis]
+        }
+        var v = gradus_tensor_view()
+        ABIWrite.header(&v)
+        v.data = storage.baseAddress
+        v.shape = shape.isEmpty ? nil : UnsafePointer(dims)
+        v.strides = shape.isEmpty ? nil : UnsafePointer(strides)
+        v.count = Int64(count)
+        v.ndim = Int32(shape.count)
+        v.flags = UInt32(GRADUS_TENSOR_CONTIGUOUS) | (readOnly ? UInt32(GRADUS_TENSOR_READ_ONLY) : 0)
+        view = .allocate(capacity: 1)
+        view.initialize(to: v)
+    }
+
+    public convenience init(shape: [Int], values: [Float], readOnly: Bool = false) {
+        precondition(values.count == shape.reduce(1, *), "values do not match shape \(shape)")
+        self.init(shape: shape, readOnly: readOnly)
+        for (i, v) in values.enumerated() { storage[i] = v }
+    }
+
+    deinit {
+        storage.deallocate()
+        dims.deallocate()
+        strides.deallocate()
+        view.deallocate()
+    }
+
+    public var count: Int { storage.count }
+    public var values: [Float] {
+        get { Array(storage) }
+        set {
+            precondition(newValue.count == storage.count)
+            for (i, v) in newValue.enumerated() { storage[i] = v }
+        }
+    }
+}
+
+/// Parameter roles (`GRADUS_ROLE_*`), host side.
+public enum Role: Int32, Sendable {
+    case unknown = 0, matrix, bias, normGain, normBias, embedding, head, vector
+}
+
+/// A named parameter with its value and gradient.
+public final class HostParameter {
+    public let name: String
+    public let role: Role
+    public let value: HostTensor
+    public let grad: HostTensor
+    public init(name: String, role: Role, shape: [Int], values: [Float]? = nil) {
+        self.name = name
+        self.role = role
+        value = values.map { HostTensor(shape: shape, values: $0) } ?? HostTensor(shape: shape)
+        grad = HostTensor(shape: shape, readOnly: true)
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+
+/// One line of `gradus trace`: the point and the function value after `step` updates.
+public struct TracePoint: Equatable, Sendable {
+    public let step: Int
+    public let x: [Float]
+    public let f: Float
+
+    /// `{"step": k, "x": [..], "f": value}` with shortest round-tripping float text.
+    public var jsonLine: String {
+        "{\"step\": \(step), \"x\": [\(x.map(jsonNumber).joined(separator: ", "))], \"f\": \(jsonNumber(f))}"
+    }
+}
+
+/// JSON has no NaN or Infinity; they are written as null.
+func jsonNumber(_ v: Float) -> String { v.isFinite ? "\(v)" : "null" }
+
+/// A schedule applied to one hyperparameter during a run.
+public struct ScheduledHyperparameter {
+    public let hyperparameter: String
+    public let caller: FunctionCaller
+    /// Arguments from the configuration; `step`, `base` and `total_steps` are bound by the run.
+    public let arguments: [String: FFIArgument]
+    public init(hyperparameter: String, caller: FunctionCaller, arguments: [String: FFIArgument]) {
+        self.hyperparameter = hyperparameter; self.caller = caller; self.arguments = arguments
+    }
+}
+
+/// Runs an optimizer plugin on a test function (the engine of `gradus trace`).
+public enum TraceRunner {
+    /// Runs `steps` steps from `start` and calls `emit` with step 0 (the start) and each step after.
+    /// Stops with an error if the point or the function value stops being finite.
+    public static func run(optimizer: StrategyDescriptor, function: TestFunction, start: [Float]? = nil,
+                           steps: Int, settings: [(String, String)] = [], schedules: [ScheduledHyperparameter] = [],
+                           emit: (TracePoint) -> Void) throws {
+        let hp = try HyperparameterSet(schema: optimizer.hyperparameters, overrides: settings, owner: optimizer.id)
+        let x0 = start ?? function.start
+        guard x0.count == 2 else { throw GradusError("--start has \(x0.count) coordinates, expected 2 (x,y)") }
+        let param = HostParameter(name: "x", role: .vector, shape: [2], values: x0)
+        let bases = try schedules.map { s -> (Int, Double) in
+            guard let i = hp.index(of: s.hyperparameter) else {
+                throw GradusError("cannot schedule unknown hyperparameter '\(s.hyperparameter)' of \(optimizer.id)")
+            }
+            guard hp.schema[i].isSchedulable, let base = hp.values[i].numeric else {
+                throw GradusError("\(optimizer.id): '\(s.hyperparameter)' is not schedulable")
+            }
+            return (i, base)
+        }
+        let session = try OptimizerSession(strategy: optimizer, hyperparameters: hp, parameters: [param])
+        emit(TracePoint(step: 0, x: param.value.values, f: function.value(param.value.values)))
+        for k in stride(from: 1, through: steps, by: 1) {
+            let x = param.value.values
+            let fx = function.value(x)
+            param.grad.values = function.gradient(x)
+            for (s, (index, base)) in zip(schedules, bases) {
+                var args = s.arguments
+                args["step"] = .value(.i64(Int64(k - 1)))
+                args["base"] = .value(.f64(base))
+                if args["total_steps"] == nil { args["total_steps"] = .value(.i64(Int64(steps))) }
+                guard let v = try s.caller.call(args).asDouble else {
+                    throw GradusError("schedule \(s.caller.id) returned no number")
+                }
+                try hp.set(index, hp.schema[index].type == .integer ? .integer(Int64(v)) : .real(v))
+            }
+            try session.step(loss: Double(fx))
+            let next = param.value.values
+            let fNext = function.value(next)
+            emit(TracePoint(step: k, x: next, f: fNext))
+            guard next.allSatisfy(\.isFinite), fNext.isFinite else {
+                throw GradusError("diverged at step \(k): x = \(next), f = \(fNext); try a smaller lr")
+            }
+        }
+    }
+}

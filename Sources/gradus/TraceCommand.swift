@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import GradusRuntime
+
+/// `gradus trace`: an optimizer on a standard test function, one JSON line per step.
+struct Trace: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run an optimizer on a test function and print {\"step\", \"x\", \"f\"} as JSON Lines, starting at step 0.",
+        discussion: "Functions: \(TestFunction.all.map(\.name).joined(separator: ", ")). Negative starts are written --start=-1.2,1."
+    )
+    @OptionGroup var plugins: PluginOptions
+    @Option(help: "Optimizer id, e.g. adam or gradus.sgd.") var optimizer: String
+    @Option(help: "Test function name.") var function: String
+    @Option(help: "Number of optimizer steps.") var steps: Int = 100
+    @Option(help: "Starting point x,y (default: the function's usual start).") var start: String?
+    @Option(name: .customLong("set"), help: "Hyperparameter key=value (e.g. lr=0.01, beta1=0.9); repeatable.") var settings: [String] = []
+    @Option(name: .customLong("schedule"), help: "HP=FUNCTION: drive a hyperparameter with a schedule plugin, e.g. lr=cosine_warmup; its arguments come from --set FUNCTION.ARG=value.")
+    var schedules: [String] = []
+
+    func run() throws {
+        try reportingErrors {
+            guard steps >= 0 else { throw GradusError("--steps \(steps): expected a non-negative integer") }
+            let registry = plugins.registry()
+            let opt = try registry.require(optimizer, kind: .optimizer)
+            let fn = try TestFunction.named(function)
+            let startPoint = try start.map(Trace.parsePoint)
+            let all = try parseSettings(settings)
+            let scheduled = try schedules.map { try Trace.schedule($0, registry: registry, settings: all) }
+            let scheduleIDs = Set(scheduled.map { $0.caller.id.split(separator: ".").last.map(String.init) ?? "" } + scheduled.map(\.caller.id))
+            let own = all.filter { key, _ in
+                guard let dot = key.firstIndex(of: ".") else { return true }
+                return !scheduleIDs.contains(String(key[..<dot]))
+            }
+            try TraceRunner.run(optimizer: opt, function: fn, start: startPoint, steps: steps, settings: own,
+                                schedules: scheduled) { point in print(point.jsonLine) }
+        }
+    }
+
+    static func parsePoint(_ text: String) throws -> [Float] {
+        let parts = text.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 2, parts.allSatisfy({ $0 != nil && $0!.isFinite }) else {
+            throw GradusError("--start=\(text): expected two finite numbers x,y (e.g. --start=-1.2,1)")
+        }
+        return parts.map { $0! }
+    }
+
+    /// `lr=cosine_warmup` plus `--set cosine_warmup.total_steps=...` style arguments.
+    static func schedule(_ text: String, registry: PluginRegistry, settings: [(String, String)]) throws -> ScheduledHyperparameter {
+        guard let eq = text.firstIndex(of: "="), eq != text.startIndex, text.index(after: eq) != text.endIndex else {
+            throw GradusError("--schedule \(text): expected HYPERPARAMETER=FUNCTION (e.g. lr=cosine_warmup)")
+        }
+        let function = try registry.require(String(text[text.index(after: eq)...]), kind: .function)
+        let caller = try FunctionCaller(function)
+        let short = function.id.split(separator: ".").last.map(String.init) ?? function.id
+        var args: [String: FFIArgument] = [:]
+        for (key, value) in settings {
+            for prefix in [function.id + ".", short + "."] where key.hasPrefix(prefix) {
+                args[String(key.dropFirst(prefix.count))] = .text(value)
+            }
+        }
+        return ScheduledHyperparameter(hyperparameter: String(text[..<eq]), caller: caller, arguments: args)
+    }
+}
