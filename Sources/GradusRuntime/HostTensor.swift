@@ -73,6 +73,6 @@ public final class HostParameter {
         self.name = name
         self.role = role
         value = values.map { HostTensor(shape: shape, values: $0) } ?? HostTensor(shape: shape)
-        grad = HostTensor(shape: shape, readOnly: true)
+        grad = HostTensor(shape: shape)
     }
 }

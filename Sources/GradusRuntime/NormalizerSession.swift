@@ -1,0 +1,112 @@
+import CGradusABI
+import Foundation
+
+/// One normalizer plugin instance for one input shape: the host allocates its
+/// parameters and buffers and calls the kernel form.
+public final class NormalizerSession {
+    public let strategy: StrategyDescriptor
+    public let inputShape: [Int]
+    /// Parameters in declared order (e.g. weight, bias), initialised as declared.
+    public let parameters: [HostParameter]
+    /// Buffers in declared order (e.g. running statistics).
+    public let buffers: [(name: String, tensor: HostTensor)]
+    private let vtable: gradus_normalizer_vtable
+    private let instance: UnsafeMutableRawPointer
+
+    public init(strategy: StrategyDescriptor, hyperparameters: HyperparameterSet, inputShape: [Int],
+                channelAxis: Int = 1, normalizedDims: Int = 1) throws {
+        guard case .normalizer(let v) = strategy.vtable else {
+            throw GradusError("'\(strategy.id)' is a \(strategy.kind.rawValue), not a normalizer")
+        }
+        self.strategy = strategy
+        self.inputShape = inputShape
+        vtable = v
+        var cfg = gradus_norm_config()
+        ABIWrite.header(&cfg)
+        let dims = inputShape.map { Int64($0) }
+        var out: UnsafeMutableRawPointer?
+        try dims.withUnsafeBufferPointer { d in
+            cfg.input_shape = d.baseAddress
+            cfg.ndim = Int32(inputShape.count)
+            cfg.channel_axis = Int32(channelAxis)
+            cfg.normalized_dims = Int32(normalizedDims)
+            try PluginCall.check(strategy.id, "create") { v.create!(strategy.raw, HostServices.table, hyperparameters.pointer, &cfg, &out) }
+        }
+        guard let created = out else { throw GradusError("\(strategy.id): create returned OK but no instance") }
+        instance = created
+        var p: UnsafePointer<gradus_norm_tensor_spec>?, pc: UInt32 = 0
+        var b: UnsafePointer<gradus_norm_tensor_spec>?, bc: UInt32 = 0
+        do {
+            try PluginCall.check(strategy.id, "describe") { v.describe!(created, &p, &pc, &b, &bc) }
+            parameters = try NormalizerSession.specs(p, pc, strategy.id).map {
+                HostParameter(name: $0.name, role: Role(rawValue: $0.role) ?? .unknown, shape: $0.shape,
+                              values: Array(repeating: Float($0.initial), count: $0.shape.reduce(1, *)))
+            }
+            buffers = try NormalizerSession.specs(b, bc, strategy.id).map {
+                ($0.name, HostTensor(shape: $0.shape, repeating: Float($0.initial)))
+            }
+        } catch {
+            v.destroy!(created)
+            throw error
+        }
+    }
+
+    deinit { vtable.destroy!(instance) }
+
+    static func specs(_ list: UnsafePointer<gradus_norm_tensor_spec>?, _ count: UInt32, _ id: String) throws
+        -> [(name: String, role: Int32, shape: [Int], initial: Double)] {
+        guard count > 0 else { return [] }
+        guard let list, count <= 64 else { throw GradusError("\(id): describe gave \(count) tensors without a valid list") }
+        return try (0..<Int(count)).map { i in
+            let s = try ABIRead.copy(ABIRead.element(list, i, stride: Int(list.pointee.struct_size)),
+                                     as: gradus_norm_tensor_spec.self, what: "\(id) tensor spec \(i)")
+            let name = try ABIRead.string(s.name, "\(id) tensor spec \(i) name", limit: 64)
+            guard s.ndim >= 0, s.ndim <= GRADUS_MAX_DIMS, s.ndim == 0 || s.shape != nil else {
+                throw GradusError("\(id): tensor '\(name)' has rank \(s.ndim) without a shape")
+            }
+            let shape = (0..<Int(s.ndim)).map { Int(s.shape![$0]) }
+            guard shape.allSatisfy({ $0 > 0 }) else { throw GradusError("\(id): tensor '\(name)' has shape \(shape)") }
+            return (name, s.role, shape, s.initial_value)
+        }
+    }
+
+    /// Whether the plugin has a kernel form.
+    public var hasKernel: Bool { vtable.forward != nil }
+
+    /// y = f(x) through the kernel form.
+    public func forward(_ x: HostTensor, train: Bool = true) throws -> HostTensor {
+        guard let forward = vtable.forward else { throw GradusError("\(strategy.id) has no kernel form") }
+        guard x.shape == inputShape else { throw GradusError("\(strategy.id): input shape \(x.shape), expected \(inputShape)") }
+        let y = HostTensor(shape: inputShape)
+        let params: [UnsafePointer<gradus_tensor_view>?] = parameters.map { UnsafePointer($0.value.view) }
+        let bufs: [UnsafeMutablePointer<gradus_tensor_view>?] = buffers.map { $0.tensor.view }
+        try params.withUnsafeBufferPointer { p in
+            try bufs.withUnsafeBufferPointer { b in
+                try PluginCall.check(strategy.id, "forward") {
+                    forward(instance, train ? GRADUS_MODE_TRAIN : GRADUS_MODE_EVAL, x.view, p.baseAddress, b.baseAddress, y.view)
+                }
+            }
+        }
+        return y
+    }
+
+    /// dx, and the parameter gradients written into each parameter's `grad`.
+    public func backward(_ x: HostTensor, dy: HostTensor, train: Bool = true) throws -> HostTensor {
+        guard let backward = vtable.backward else { throw GradusError("\(strategy.id) has no kernel form") }
+        let dx = HostTensor(shape: inputShape)
+        let params: [UnsafePointer<gradus_tensor_view>?] = parameters.map { UnsafePointer($0.value.view) }
+        let bufs: [UnsafePointer<gradus_tensor_view>?] = buffers.map { UnsafePointer($0.tensor.view) }
+        let grads: [UnsafeMutablePointer<gradus_tensor_view>?] = parameters.map { $0.grad.view }
+        try params.withUnsafeBufferPointer { p in
+            try bufs.withUnsafeBufferPointer { b in
+                try grads.withUnsafeBufferPointer { g in
+                    try PluginCall.check(strategy.id, "backward") {
+                        backward(instance, train ? GRADUS_MODE_TRAIN : GRADUS_MODE_EVAL, x.view, p.baseAddress, b.baseAddress,
+                                 dy.view, dx.view, g.baseAddress)
+                    }
+                }
+            }
+        }
+        return dx
+    }
+}

@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""Generates golden optimizer trajectories with torch.optim (CPU, float32).
+
+Run from the repository root with a Python that has PyTorch installed:
+    python Tests/GradusRuntimeTests/Fixtures/generate_golden.py
+It rewrites golden_trajectories.json and layernorm.json beside this script.
+
+Each case starts an optimizer at a test function's usual starting point, feeds it the
+autograd gradient of the function (float32) at every step, and records that gradient,
+the point and every state tensor after each of `steps` updates. The Swift test feeds the
+recorded gradients to the Gradus plugin, so the comparison isolates the optimizer's
+arithmetic; a second test checks Gradus's hand-written gradients against them. Settings use Gradus's names
+(PyTorch's, with betas split into beta1/beta2) and are written as the text the CLI gets.
+"""
+import json
+import os
+
+import torch
+
+STEPS = 200
+
+
+def rosenbrock(x, y):
+    return (1 - x) ** 2 + 100 * (y - x * x) ** 2
+
+
+def beale(x, y):
+    return (1.5 - x + x * y) ** 2 + (2.25 - x + x * y * y) ** 2 + (2.625 - x + x * y * y * y) ** 2
+
+
+def quadratic(x, y):
+    return 0.5 * (x * x + 10 * y * y)
+
+
+FUNCTIONS = {
+    "rosenbrock": (rosenbrock, [-1.2, 1.0]),
+    "beale": (beale, [1.0, 1.0]),
+    "quadratic": (quadratic, [1.0, 1.0]),
+}
+
+# Learning rates per function keep SGD stable on each surface.
+SGD_LR = {"rosenbrock": "0.0001", "beale": "0.001", "quadratic": "0.05"}
+
+SGD_VARIANTS = {
+    "plain": {},
+    "momentum": {"momentum": "0.9", "dampening": "0.1"},
+    "nesterov": {"momentum": "0.9", "nesterov": "true"},
+    "weight_decay": {"momentum": "0.5", "weight_decay": "0.1"},
+}
+ADAM_VARIANTS = {
+    "plain": {},
+    "amsgrad": {"amsgrad": "true", "beta1": "0.8", "beta2": "0.99"},
+    "weight_decay": {"weight_decay": "0.1", "eps": "1e-6"},
+}
+
+STATE_NAMES = {
+    "sgd": {"momentum_buffer": "momentum_buffer"},
+    "adam": {"exp_avg": "exp_avg", "exp_avg_sq": "exp_avg_sq", "max_exp_avg_sq": "max_exp_avg_sq"},
+}
+
+
+def make_optimizer(kind, params, settings):
+    s = dict(settings)
+    if kind == "sgd":
+        return torch.optim.SGD(
+            params, lr=float(s["lr"]), momentum=float(s.get("momentum", 0)),
+            dampening=float(s.get("dampening", 0)), weight_decay=float(s.get("weight_decay", 0)),
+            nesterov=s.get("nesterov") == "true", maximize=s.get("maximize") == "true", foreach=False)
+    return torch.optim.Adam(
+        params, lr=float(s.get("lr", "0.001")),
+        betas=(float(s.get("beta1", 0.9)), float(s.get("beta2", 0.999))), eps=float(s.get("eps", 1e-8)),
+        weight_decay=float(s.get("weight_decay", 0)), amsgrad=s.get("amsgrad") == "true",
+        maximize=s.get("maximize") == "true", foreach=False)
+
+
+def run_case(kind, function, settings):
+    f, start = FUNCTIONS[function]
+    p = torch.tensor(start, dtype=torch.float32, requires_grad=True)
+    opt = make_optimizer(kind, [p], settings)
+    points = [p.detach().tolist()]
+    grads = []
+    state = {}
+    for _ in range(STEPS):
+        opt.zero_grad()
+        loss = f(p[0], p[1])
+        loss.backward()
+        grads.append(p.grad.tolist())
+        opt.step()
+        points.append(p.detach().tolist())
+        st = opt.state[p]
+        for torch_name, gradus_name in STATE_NAMES[kind].items():
+            if torch_name in st and st[torch_name] is not None:
+                state.setdefault(gradus_name, []).append(st[torch_name].tolist())
+    return points, grads, state
+
+
+def main():
+    torch.set_num_threads(1)
+    cases = []
+    for function in FUNCTIONS:
+        for variant, extra in SGD_VARIANTS.items():
+            settings = {"lr": SGD_LR[function], **extra}
+            points, grads, state = run_case("sgd", function, settings)
+            cases.append({"name": f"sgd-{variant}-{function}", "optimizer": "gradus.sgd", "function": function,
+                          "settings": settings, "trajectory": points, "gradients": grads, "state": state})
+        for variant, extra in ADAM_VARIANTS.items():
+            settings = {"lr": "0.01", **extra}
+            points, grads, state = run_case("adam", function, settings)
+            cases.append({"name": f"adam-{variant}-{function}", "optimizer": "gradus.adam", "function": function,
+                          "settings": settings, "trajectory": points, "gradients": grads, "state": state})
+    out = {"generator": "generate_golden.py", "torch": torch.__version__, "dtype": "float32", "steps": STEPS,
+           "cases": cases}
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden_trajectories.json")
+    with open(path, "w") as fh:
+        json.dump(out, fh, separators=(",", ":"))
+        fh.write("\n")
+    print(f"wrote {len(cases)} cases to {path}")
+
+
+def layernorm_cases():
+    """torch.nn.functional.layer_norm forward and backward on seeded random data."""
+    gen = torch.Generator().manual_seed(1234)
+    cases = []
+    for name, shape, dims, affine, eps in [("affine-2d", (4, 6), 1, True, 1e-5),
+                                          ("affine-3d-two-axes", (2, 3, 4), 2, True, 1e-5),
+                                          ("no-affine", (3, 5), 1, False, 1e-3)]:
+        x = (torch.randn(shape, generator=gen) * 2 + 0.5).requires_grad_(True)
+        feat = shape[-dims:]
+        w = (torch.randn(feat, generator=gen) * 0.5 + 1).requires_grad_(True) if affine else None
+        b = (torch.randn(feat, generator=gen) * 0.5).requires_grad_(True) if affine else None
+        y = torch.nn.functional.layer_norm(x, feat, w, b, eps)
+        dy = torch.randn(shape, generator=gen)
+        y.backward(dy)
+        case = {"name": name, "shape": list(shape), "normalized_dims": dims, "eps": eps, "affine": affine,
+                "x": x.detach().flatten().tolist(), "dy": dy.flatten().tolist(),
+                "y": y.detach().flatten().tolist(), "dx": x.grad.flatten().tolist()}
+        if affine:
+            case.update({"weight": w.detach().flatten().tolist(), "bias": b.detach().flatten().tolist(),
+                         "dweight": w.grad.flatten().tolist(), "dbias": b.grad.flatten().tolist()})
+        cases.append(case)
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "layernorm.json")
+    with open(path, "w") as fh:
+        json.dump({"generator": "generate_golden.py", "torch": torch.__version__, "cases": cases}, fh)
+        fh.write("\n")
+    print(f"wrote {len(cases)} cases to {path}")
+
+
+if __name__ == "__main__":
+    layernorm_cases()
+    main()
