@@ -66,9 +66,16 @@ public final class PluginRegistry {
             do { try PluginSecurity.check(path, isDirectory: true) } catch { add("\(path): \(error)"); return }
         }
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
-        for name in names where name.hasPrefix(prefix) && (name.hasSuffix(".so") || name.contains(".so.")) {
+        for name in names where name.hasPrefix(prefix) && PluginRegistry.isLibraryName(name) {
             loadFile((path as NSString).appendingPathComponent(name), check: check, add)
         }
+    }
+
+    /// `*.so` or a versioned `*.so.1.2`.
+    static func isLibraryName(_ name: String) -> Bool {
+        if name.hasSuffix(".so") { return true }
+        guard let range = name.range(of: ".so.", options: .backwards) else { return false }
+        return name[range.upperBound...].allSatisfy { $0.isNumber || $0 == "." }
     }
 
     private func loadFile(_ file: String, check: Bool, _ add: (String) -> Void) {

@@ -108,4 +108,9 @@ typedef int32_t (*gradus_entry_v1_fn)(const gradus_entry_request *request, gradu
 
 #define GRADUS_ENTRY_V1_SYMBOL "gradus_plugin_entry_v1"
 
+/* The minor a plugin built with this header should answer: min(host's, its own). */
+static inline uint32_t gradus_negotiated_minor(const gradus_entry_request *request) {
+    return request->abi_minor <= (uint32_t)GRADUS_ABI_MINOR ? request->abi_minor : (uint32_t)GRADUS_ABI_MINOR;
+}
+
 #endif /* GRADUS_ENTRY_H */
