@@ -86,30 +86,29 @@ public final class FunctionCaller {
         func fail(_ expected: String) -> GradusError {
             GradusError("\(owner): argument '\(name)' = \(raw) is not \(expected)")
         }
+        let text: String
         switch raw {
         case .value(let v):
             if case .str = t, case .str = v { return v }
-            if let d = v.asDouble { return try convert(.text(formatNumber(d)), to: t, name: name, owner: owner) }
-            if case .str(let s) = v { return try convert(.text(s), to: t, name: name, owner: owner) }
-            throw fail("a value")
+            if case .str(let s) = v { text = s } else if let d = v.asDouble { text = formatNumber(d) } else { throw fail("a value") }
         case .text(let s):
-            let text = s.trimmingWhitespace
-            switch t {
-            case .void: throw fail("allowed (void)")
-            case .bool:
-                switch text.lowercased() {
-                case "true", "1", "yes", "on": return .bool(true)
-                case "false", "0", "no", "off": return .bool(false)
-                default: throw fail("a boolean (true or false)")
-                }
-            case .i32: guard let v = Int32(text) ?? exactInteger(text).flatMap({ Int32(exactly: $0) }) else { throw fail("a 32-bit integer") }; return .i32(v)
-            case .u32: guard let v = UInt32(text) ?? exactInteger(text).flatMap({ UInt32(exactly: $0) }) else { throw fail("an unsigned 32-bit integer") }; return .u32(v)
-            case .i64: guard let v = Int64(text) ?? exactInteger(text).flatMap({ Int64(exactly: $0) }) else { throw fail("a 64-bit integer") }; return .i64(v)
-            case .u64: guard let v = UInt64(text) ?? exactInteger(text).flatMap({ UInt64(exactly: $0) }) else { throw fail("an unsigned 64-bit integer") }; return .u64(v)
-            case .f32: guard let v = Float(text) else { throw fail("a number (f32)") }; return .f32(v)
-            case .f64: guard let v = Double(text) else { throw fail("a number (f64)") }; return .f64(v)
-            case .str: return .str(s)
+            text = s.trimmingWhitespace
+        }
+        switch t {
+        case .void: throw fail("allowed (void)")
+        case .bool:
+            switch text.lowercased() {
+            case "true", "1", "yes", "on": return .bool(true)
+            case "false", "0", "no", "off": return .bool(false)
+            default: throw fail("a boolean (true or false)")
             }
+        case .i32: guard let v = Int32(text) ?? exactInteger(text).flatMap({ Int32(exactly: $0) }) else { throw fail("a 32-bit integer") }; return .i32(v)
+        case .u32: guard let v = UInt32(text) ?? exactInteger(text).flatMap({ UInt32(exactly: $0) }) else { throw fail("an unsigned 32-bit integer") }; return .u32(v)
+        case .i64: guard let v = Int64(text) ?? exactInteger(text).flatMap({ Int64(exactly: $0) }) else { throw fail("a 64-bit integer") }; return .i64(v)
+        case .u64: guard let v = UInt64(text) ?? exactInteger(text).flatMap({ UInt64(exactly: $0) }) else { throw fail("an unsigned 64-bit integer") }; return .u64(v)
+        case .f32: guard let v = Float(text) else { throw fail("a number (f32)") }; return .f32(v)
+        case .f64: guard let v = Double(text) else { throw fail("a number (f64)") }; return .f64(v)
+        case .str: return .str(text)
         }
     }
 
