@@ -8,7 +8,9 @@ func builtinPlugin(_ name: String, kind: String) -> (Product, Target) {
         .target(
             name: "Plugin\(name)",
             dependencies: ["GradusPluginKit"],
-            path: "Plugins/\(kind)/\(name)"
+            path: "Plugins/\(kind)/\(name)",
+            // A plugin exports its entry symbol and nothing else (DESIGN.md §2).
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=\(Context.packageDirectory)/SDK/plugin-exports.map"])]
         )
     )
 }

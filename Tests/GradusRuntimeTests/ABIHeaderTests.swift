@@ -1,0 +1,66 @@
+import CGradusABI
+import XCTest
+
+/// The C headers: they compile warning-free as C99, C11 and C++17, and the layout of
+/// every struct is frozen (Fixtures/abi_layout_v1.txt) — a change there is an ABI break.
+final class ABIHeaderTests: XCTestCase {
+    func testHeadersCompileStrictlyAsC99C11AndCpp17() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let source = "#include <gradus/gradus.h>\nint main(void) { return GRADUS_OK; }\n"
+        try source.write(toFile: dir + "/main.c", atomically: true, encoding: .utf8)
+        try source.replacingOccurrences(of: "(void)", with: "()").write(toFile: dir + "/main.cpp", atomically: true, encoding: .utf8)
+        for (compiler, std, file) in [("cc", "-std=c99", "main.c"), ("cc", "-std=c11", "main.c"), ("c++", "-std=c++17", "main.cpp")] {
+            let (status, _, err) = try TestSupport.run("/usr/bin/env", [compiler, std, "-Wall", "-Wextra", "-pedantic", "-Werror",
+                                                                        "-I", TestSupport.includeDirectory, "-o", dir + "/a.out", dir + "/" + file])
+            XCTAssertEqual(status, 0, "\(compiler) \(std): \(err)")
+        }
+    }
+
+    func testStructLayoutsAreFrozen() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let url = try XCTUnwrap(Bundle.module.url(forResource: "abi_layout", withExtension: "c", subdirectory: "Fixtures"))
+        let (cc, _, ccErr) = try TestSupport.run("/usr/bin/env", ["cc", "-std=c99", "-Wall", "-Wextra", "-pedantic", "-Werror",
+                                                                  "-I", TestSupport.includeDirectory, "-o", dir + "/layout", url.path])
+        XCTAssertEqual(cc, 0, ccErr)
+        let (status, output, _) = try TestSupport.run(dir + "/layout", [])
+        XCTAssertEqual(status, 0)
+        let frozen = try String(contentsOf: XCTUnwrap(Bundle.module.url(forResource: "abi_layout_v1", withExtension: "txt",
+                                                                         subdirectory: "Fixtures")), encoding: .utf8)
+        XCTAssertEqual(output, frozen, "the ABI 1.0 layout changed: structs may only grow at the end, in a new minor")
+
+        var sizes: [String: Int] = [:]
+        for line in output.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            let name = String(parts[0]), value = Int(parts[1])!
+            if name.hasSuffix(".struct_size") { XCTAssertEqual(value, 0, name) }
+            if name.hasSuffix(".abi_minor") { XCTAssertEqual(value, 4, name) }
+            if !name.contains(".") { sizes[name] = value }
+        }
+        XCTAssertEqual(sizes.count, 23)
+        let swiftSizes: [String: Int] = [
+            "gradus_tensor_view": MemoryLayout<gradus_tensor_view>.size, "gradus_hyperparameter": MemoryLayout<gradus_hyperparameter>.size,
+            "gradus_hp_value": MemoryLayout<gradus_hp_value>.size, "gradus_hp_values": MemoryLayout<gradus_hp_values>.size,
+            "gradus_host_services": MemoryLayout<gradus_host_services>.size, "gradus_state_slot": MemoryLayout<gradus_state_slot>.size,
+            "gradus_param": MemoryLayout<gradus_param>.size, "gradus_param_group": MemoryLayout<gradus_param_group>.size,
+            "gradus_step_context": MemoryLayout<gradus_step_context>.size, "gradus_bytes": MemoryLayout<gradus_bytes>.size,
+            "gradus_optimizer_vtable": MemoryLayout<gradus_optimizer_vtable>.size, "gradus_norm_config": MemoryLayout<gradus_norm_config>.size,
+            "gradus_norm_tensor_spec": MemoryLayout<gradus_norm_tensor_spec>.size,
+            "gradus_normalizer_vtable": MemoryLayout<gradus_normalizer_vtable>.size,
+            "gradus_prune_target": MemoryLayout<gradus_prune_target>.size, "gradus_prune_plan": MemoryLayout<gradus_prune_plan>.size,
+            "gradus_prune_context": MemoryLayout<gradus_prune_context>.size, "gradus_pruner_vtable": MemoryLayout<gradus_pruner_vtable>.size,
+            "gradus_function_vtable": MemoryLayout<gradus_function_vtable>.size,
+            "gradus_strategy_descriptor": MemoryLayout<gradus_strategy_descriptor>.size,
+            "gradus_library_descriptor": MemoryLayout<gradus_library_descriptor>.size,
+            "gradus_entry_request": MemoryLayout<gradus_entry_request>.size, "gradus_entry_response": MemoryLayout<gradus_entry_response>.size,
+        ]
+        XCTAssertEqual(sizes, swiftSizes, "Swift imports the structs with the C layout")
+    }
+
+    func testStatusCodesAreFrozen() {
+        XCTAssertEqual([GRADUS_OK, GRADUS_ERR_INVALID_ARGUMENT, GRADUS_ERR_OUT_OF_RANGE, GRADUS_ERR_UNSUPPORTED, GRADUS_ERR_OUT_OF_MEMORY,
+                        GRADUS_ERR_VERSION, GRADUS_ERR_NUMERIC, GRADUS_ERR_STATE, GRADUS_ERR_INTERNAL, GRADUS_ERR_REFUSED],
+                       Array(0..<10))
+        XCTAssertEqual(GRADUS_STATUS_COUNT, 10)
+        XCTAssertEqual(GRADUS_ABI_MAJOR, 1)
+    }
+}
