@@ -46,22 +46,27 @@ public enum TraceRunner {
             }
             return (i, base)
         }
+        /// Applies every schedule's value for the update with 0-based index `k`.
+        func applySchedules(_ k: Int) throws {
+            for (s, (index, base)) in zip(schedules, bases) {
+                var args = s.arguments
+                args["step"] = .value(.i64(Int64(k)))
+                args["base"] = .value(.f64(base))
+                if args["total_steps"] == nil { args["total_steps"] = .value(.i64(Int64(steps))) }
+                guard let v = try s.caller.call(args).asDouble, v.isFinite else {
+                    throw GradusError("schedule \(s.caller.id) gave no finite value for \(s.hyperparameter) at step \(k); check its arguments")
+                }
+                try hp.set(index, hp.schema[index].type == .integer ? .integer(Int64(v)) : .real(v))
+            }
+        }
+        try applySchedules(0)  // bindings and values are checked before anything is printed
         let session = try OptimizerSession(strategy: optimizer, hyperparameters: hp, parameters: [param])
         emit(TracePoint(step: 0, x: param.value.values, f: function.value(param.value.values)))
         for k in stride(from: 1, through: steps, by: 1) {
             let x = param.value.values
             let fx = function.value(x)
             param.grad.values = function.gradient(x)
-            for (s, (index, base)) in zip(schedules, bases) {
-                var args = s.arguments
-                args["step"] = .value(.i64(Int64(k - 1)))
-                args["base"] = .value(.f64(base))
-                if args["total_steps"] == nil { args["total_steps"] = .value(.i64(Int64(steps))) }
-                guard let v = try s.caller.call(args).asDouble else {
-                    throw GradusError("schedule \(s.caller.id) returned no number")
-                }
-                try hp.set(index, hp.schema[index].type == .integer ? .integer(Int64(v)) : .real(v))
-            }
+            try applySchedules(k - 1)
             try session.step(loss: Double(fx))
             let next = param.value.values
             let fNext = function.value(next)

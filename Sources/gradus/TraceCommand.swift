@@ -9,8 +9,8 @@ struct Trace: ParsableCommand {
         discussion: "Functions: \(TestFunction.all.map(\.name).joined(separator: ", ")). Negative starts are written --start=-1.2,1."
     )
     @OptionGroup var plugins: PluginOptions
-    @Option(help: "Optimizer id, e.g. adam or gradus.sgd.") var optimizer: String
-    @Option(help: "Test function name.") var function: String
+    @Option(help: "Optimizer id, e.g. adam or gradus.sgd.") var optimizer: String = "adam"
+    @Option(help: "Test function name.") var function: String = "rosenbrock"
     @Option(help: "Number of optimizer steps.") var steps: Int = 100
     @Option(help: "Starting point x,y (default: the function's usual start).") var start: String?
     @Option(name: .customLong("set"), help: "Hyperparameter key=value (e.g. lr=0.01, beta1=0.9); repeatable.") var settings: [String] = []

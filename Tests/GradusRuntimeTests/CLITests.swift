@@ -1,0 +1,109 @@
+import XCTest
+
+/// The `gradus` binary as a user runs it.
+final class CLITests: XCTestCase {
+    var gradus: String { TestSupport.buildDirectory + "/gradus" }
+
+    /// The environment of a user with no plugin settings.
+    func environment(_ extra: [String: String] = [:]) -> [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        env["GRADUS_PLUGIN_PATH"] = nil
+        env["GRADUS_ALLOW_INSECURE_PLUGINS"] = nil
+        return env.merging(extra) { $1 }
+    }
+
+    func testPluginsListShowsEveryBuiltinWithItsABIVersion() throws {
+        let (status, out, err) = try TestSupport.run(gradus, ["plugins", "list"], environment: environment())
+        XCTAssertEqual(status, 0, err)
+        XCTAssertEqual(err, "")
+        for id in ["gradus.sgd", "gradus.adam", "gradus.layernorm", "gradus.magnitude", "gradus.constant", "gradus.step",
+                   "gradus.exponential", "gradus.cosine_warmup"] {
+            let row = out.split(separator: "\n").first { $0.hasPrefix(id + " ") }
+            XCTAssertNotNil(row, "\(id) missing from:\n\(out)")
+            XCTAssertTrue(row?.contains("abi 1.0") ?? false)
+        }
+        let (_, json, _) = try TestSupport.run(gradus, ["plugins", "list", "--json"], environment: environment())
+        let list = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]])
+        XCTAssertEqual(list.count, 8)
+        XCTAssertTrue(list.allSatisfy { ($0["abi_version"] as? String) == "1.0" })
+    }
+
+    func testPluginsInfoShowsSchemaCapabilitiesFileAndABI() throws {
+        let (status, out, err) = try TestSupport.run(gradus, ["plugins", "info", "adam", "--json"], environment: environment())
+        XCTAssertEqual(status, 0, err)
+        let info = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
+        XCTAssertEqual(info["id"] as? String, "gradus.adam")
+        XCTAssertEqual(info["abi_version"] as? String, "1.0")
+        XCTAssertTrue((info["file"] as? String)?.hasSuffix("libGradusPluginAdam.so") ?? false)
+        let hps = try XCTUnwrap(info["hyperparameters"] as? [[String: Any]])
+        XCTAssertEqual(hps.map { $0["id"] as! String }, ["lr", "beta1", "beta2", "eps", "weight_decay", "amsgrad", "maximize"])
+        XCTAssertEqual(hps[0]["default"] as? Double, 0.001)
+        let (_, text, _) = try TestSupport.run(gradus, ["plugins", "info", "gradus.cosine_warmup"], environment: environment())
+        XCTAssertTrue(text.contains("signature:    f64 cosine_warmup(i64 step, i64 total_steps, i64 warmup_steps, f64 base, f64 floor)"), text)
+        let (bad, _, badErr) = try TestSupport.run(gradus, ["plugins", "info", "adamw"], environment: environment())
+        XCTAssertEqual(bad, 1)
+        XCTAssertTrue(badErr.hasPrefix("gradus: error: unknown plugin 'adamw' (available: "), badErr)
+    }
+
+    func testTracePrintsOneJSONLinePerStepPlusTheStart() throws {
+        let (status, out, err) = try TestSupport.run(
+            gradus, ["trace", "--optimizer", "adam", "--function", "rosenbrock", "--steps", "100", "--set", "lr=0.01"], environment: environment())
+        XCTAssertEqual(status, 0, err)
+        let lines = out.split(separator: "\n")
+        XCTAssertEqual(lines.count, 101)
+        for (k, line) in lines.enumerated() {
+            let obj = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            XCTAssertEqual(obj["step"] as? Int, k)
+            XCTAssertEqual((obj["x"] as? [Double])?.count, 2)
+            XCTAssertNotNil(obj["f"] as? Double)
+        }
+        XCTAssertEqual(String(lines[0]), "{\"step\": 0, \"x\": [-1.2, 1.0], \"f\": 24.200006}")
+    }
+
+    func testTraceWithNegativeStartAndSchedule() throws {
+        let (status, out, err) = try TestSupport.run(gradus, [
+            "trace", "--optimizer", "gradus.sgd", "--function", "quadratic", "--steps", "4", "--start=-2,0.5",
+            "--set", "lr=0.1", "--schedule", "lr=step", "--set", "step.step_size=2", "--set", "step.gamma=0.5"], environment: environment())
+        XCTAssertEqual(status, 0, err)
+        let xs = out.split(separator: "\n").map { line -> Double in
+            let obj = try! JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            return (obj["x"] as! [Double])[0]
+        }
+        XCTAssertEqual(xs.count, 5)
+        XCTAssertEqual(xs[0], -2)
+        XCTAssertEqual(xs[1], -1.8, accuracy: 1e-6)      // lr 0.1
+        XCTAssertEqual(xs[3], -1.8 * 0.9 * 0.95, accuracy: 1e-6)  // lr 0.05 from the third step
+    }
+
+    func testTraceErrorsAreOneLineWithExitStatus1() throws {
+        let cases: [([String], String)] = [
+            (["--optimizer", "adam", "--function", "rosenbrock", "--set", "lr=-3"],
+             "gradus: error: gradus.adam: lr=-3 is out of range (expected [0, inf])\n"),
+            (["--optimizer", "adam", "--function", "rosenbrock", "--set", "betas=0.9,0.99"],
+             "gradus: error: gradus.adam: unknown hyperparameter 'betas' (expected one of: lr, beta1, beta2, eps, weight_decay, amsgrad, maximize)\n"),
+            (["--optimizer", "adamw", "--function", "rosenbrock"],
+             "gradus: error: unknown optimizer 'adamw' (available: gradus.adam, gradus.sgd)\n"),
+            (["--optimizer", "adam", "--function", "sphere"],
+             "gradus: error: unknown function 'sphere' (expected one of: rosenbrock, beale, quadratic, rastrigin, booth, himmelblau)\n"),
+            (["--optimizer", "adam", "--function", "beale", "--start=1"],
+             "gradus: error: --start=1: expected two finite numbers x,y (e.g. --start=-1.2,1)\n"),
+            (["--optimizer", "sgd", "--function", "beale", "--schedule", "lr=cosine_warmup", "--set", "cosine_warmup.floor=0"],
+             "gradus: error: gradus.cosine_warmup: missing argument 'warmup_steps' (i64) for 'f64 cosine_warmup(i64 step, i64 total_steps, i64 warmup_steps, f64 base, f64 floor)'; given: base, floor, step, total_steps\n"),
+        ]
+        for (args, expected) in cases {
+            let (status, out, err) = try TestSupport.run(gradus, ["trace"] + args, environment: environment())
+            XCTAssertEqual(status, 1, args.joined(separator: " "))
+            XCTAssertEqual(out, "")
+            XCTAssertEqual(err, expected)
+        }
+    }
+
+    func testBrokenFileInPluginPathGivesOneWarningAndTheRestStillList() throws {
+        let folder = try TestSupport.temporaryDirectory()
+        try Data([0x7F, 0x45, 0x4C, 0x46, 1, 2, 3]).write(to: URL(fileURLWithPath: folder + "/truncated.so"))
+        let (status, out, err) = try TestSupport.run(gradus, ["plugins", "list"], environment: environment(["GRADUS_PLUGIN_PATH": folder]))
+        XCTAssertEqual(status, 0)
+        XCTAssertEqual(err, "gradus: warning: \(folder)/truncated.so: not a shared library (no ELF header)\n")
+        XCTAssertEqual(out.split(separator: "\n").count, 1 + 8)
+    }
+}
