@@ -131,6 +131,21 @@ public final class OptimizerSession {
         stepCount += 1
     }
 
+    /// Restores a saved position: the step counter and every state slot (values in `state` order).
+    /// With the parameters restored by the caller, the next step continues the saved run exactly.
+    public func restore(stepCount: Int64, state saved: [[[Float]]]) throws {
+        guard saved.count == state.count, zip(saved, state).allSatisfy({ $0.count == $1.count }) else {
+            throw GradusError("\(strategy.id): saved state has \(saved.map(\.count)) slots per parameter, expected \(state.map(\.count))")
+        }
+        for (row, values) in zip(state, saved) {
+            for (tensor, v) in zip(row, values) {
+                guard v.count == tensor.count else { throw GradusError("\(strategy.id): saved slot has \(v.count) values, expected \(tensor.count)") }
+                tensor.values = v
+            }
+        }
+        self.stepCount = stepCount
+    }
+
     /// Slot `name` of parameter `p`.
     public func slot(_ name: String, of p: Int) -> HostTensor? {
         slots.firstIndex { $0.name == name }.map { state[p][$0] }
@@ -160,6 +175,9 @@ public enum HostCapabilities {
     public static let traceRun: UInt64 = UInt64(GRADUS_CAP_NEEDS_LOSS | GRADUS_CAP_NEEDS_SHAPES | GRADUS_CAP_NEEDS_ROLES
         | GRADUS_CAP_NEEDS_RNG | GRADUS_CAP_NEEDS_LINALG | GRADUS_CAP_NEEDS_GLOBAL_VIEW
         | GRADUS_CAP_DECOUPLED_WEIGHT_DECAY)
+
+    static let decoupledDecayBit = UInt64(GRADUS_CAP_DECOUPLED_WEIGHT_DECAY)
+    static let globalViewBit = UInt64(GRADUS_CAP_NEEDS_GLOBAL_VIEW)
 
     static func require(_ s: StrategyDescriptor, available: UInt64) throws {
         let missing = s.capabilities & ~available

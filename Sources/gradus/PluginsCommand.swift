@@ -6,7 +6,7 @@ import GradusRuntime
 struct Plugins: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List and inspect the plugins Gradus finds.",
-        subcommands: [List.self, Info.self]
+        subcommands: [List.self, Info.self, Check.self]
     )
 
     struct List: ParsableCommand {
@@ -59,6 +59,38 @@ struct Plugins: ParsableCommand {
                     }
                 }
             }
+        }
+    }
+}
+
+/// `gradus plugins check PATH|ID`: the metamorphic kit on one plugin file or strategy.
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the plugin test kit (no-op on zero gradient, lr = 0, determinism, save/load, finite differences...) on a plugin.")
+    @OptionGroup var plugins: PluginOptions
+    @Argument(help: "A plugin file (every strategy in it is checked) or a strategy id.") var target: String
+
+    func run() throws {
+        try reportingErrors {
+            let strategies: [StrategyDescriptor]
+            if FileManager.default.fileExists(atPath: target) {
+                strategies = try PluginLoader.load(target, checkPermissions: !plugins.allowInsecure).strategies
+            } else {
+                let registry = plugins.registry()
+                guard let s = registry.strategy(target) else {
+                    throw GradusError("'\(target)' is neither a file nor a known plugin id (available: \(registry.strategies.map(\.id).joined(separator: ", ")))")
+                }
+                strategies = [s]
+            }
+            var failures = 0
+            for s in strategies {
+                for r in PluginCheck.run(s) {
+                    let mark = r.passed.map { $0 ? "PASS" : "FAIL" } ?? "SKIP"
+                    if r.passed == false { failures += 1 }
+                    print("\(mark)  \(s.id): \(r.name) — \(r.detail)")
+                }
+            }
+            if failures > 0 { throw GradusError("\(failures) check(s) failed") }
         }
     }
 }

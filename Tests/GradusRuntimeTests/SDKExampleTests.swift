@@ -25,6 +25,7 @@ final class SDKExampleTests: XCTestCase {
                             settings: [("lr", "0.25"), ("beta", "0.5")]) { xs.append($0.x) }
         // The gradient (x, 10y) has signs (+, -) throughout, so each step moves by exactly lr.
         XCTAssertEqual(xs, [[1, -1], [0.75, -0.75], [0.5, -0.5], [0.25, -0.25]])
+        for r in PluginCheck.run(signum) { XCTAssertNotEqual(r.passed, false, "\(r.name): \(r.detail)") }
     }
 
     func testSwiftExampleBuiltWithSwiftPMLoadsAndRuns() throws {
@@ -41,6 +42,9 @@ final class SDKExampleTests: XCTestCase {
         try TraceRunner.run(optimizer: lion, function: .named("quadratic"), start: [1, -1], steps: 2,
                             settings: [("lr", "0.125")]) { xs.append($0.x) }
         XCTAssertEqual(xs, [[1, -1], [0.875, -0.875], [0.75, -0.75]])
+        let results = PluginCheck.run(lion)
+        for r in results { XCTAssertNotEqual(r.passed, false, "\(r.name): \(r.detail)") }
+        XCTAssertNil(results.first { $0.name == "zero gradient is a no-op" }?.passed, "decoupled decay skips the zero-gradient property")
     }
 
     func testBuiltinPluginsExportOnlyTheEntrySymbol() throws {

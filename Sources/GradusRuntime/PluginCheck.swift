@@ -1,0 +1,177 @@
+import GradusCore
+
+/// The metamorphic test kit applied to any plugin (DESIGN.md §7): properties every
+/// strategy of a kind must have, checked through the same host paths a run uses.
+public enum PluginCheck {
+    /// The outcome of one property.
+    public struct Result: Sendable {
+        public let name: String
+        /// nil: the property does not apply (the detail says why).
+        public let passed: Bool?
+        public let detail: String
+    }
+
+    /// Runs every applicable check on `strategy`.
+    public static func run(_ strategy: StrategyDescriptor) -> [Result] {
+        switch strategy.kind {
+        case .optimizer: return optimizerChecks(strategy)
+        case .normalizer: return normalizerChecks(strategy)
+        case .pruner: return prunerChecks(strategy)
+        case .function:
+            guard case let .function(signature, _, _) = strategy.vtable else { return [] }
+            return [Result(name: "signature parses", passed: true, detail: signature.description)]
+        }
+    }
+
+    // MARK: optimizers
+
+    /// A vector and a matrix with fixed, varied values.
+    static func parameters() -> [HostParameter] {
+        var rng = RandomStream(seed: 11, stream: "check")
+        return [HostParameter(name: "vector", role: .vector, shape: [5], values: (0..<5).map { _ in rng.normal() }),
+                HostParameter(name: "layer.weight", role: .matrix, shape: [3, 4], values: (0..<12).map { _ in rng.normal() })]
+    }
+
+    /// Runs `steps` steps with gradients from `gradient(step, parameter index)`; returns the final values.
+    static func trajectory(_ s: StrategyDescriptor, _ settings: [(String, String)], steps: Int,
+                           parameters ps: [HostParameter]? = nil, session existing: OptimizerSession? = nil,
+                           gradient: (Int, Int, Int) -> [Float]) throws -> (OptimizerSession, [[Float]]) {
+        let session: OptimizerSession
+        if let existing {
+            session = existing
+        } else {
+            session = try OptimizerSession(strategy: s, hyperparameters: HyperparameterSet(schema: s.hyperparameters, overrides: settings,
+                                                                                         owner: s.id), parameters: ps ?? parameters())
+        }
+        for _ in 0..<steps {
+            for (i, p) in session.parameters.enumerated() { p.grad.values = gradient(Int(session.stepCount), i, p.value.count) }
+            try session.step(loss: 1)
+        }
+        return (session, session.parameters.map(\.value.values))
+    }
+
+    static func randomGradient(_ step: Int, _ param: Int, _ n: Int) -> [Float] {
+        var rng = RandomStream(seed: UInt64(step * 31 + param), stream: "grad")
+        return (0..<n).map { _ in rng.normal() }
+    }
+
+    static func check(_ name: String, _ body: () throws -> (Bool?, String)) -> Result {
+        do {
+            let (ok, detail) = try body()
+            return Result(name: name, passed: ok, detail: detail)
+        } catch {
+            return Result(name: name, passed: false, detail: "\(error)")
+        }
+    }
+
+    static func bitEqual(_ a: [[Float]], _ b: [[Float]]) -> Bool {
+        a.count == b.count && zip(a, b).allSatisfy { x, y in x.count == y.count && zip(x, y).allSatisfy { $0.bitPattern == $1.bitPattern } }
+    }
+
+    static func optimizerChecks(_ s: StrategyDescriptor) -> [Result] {
+        let initial = parameters().map(\.value.values)
+        let hasLR = s.hyperparameters.contains { $0.id == "lr" && $0.type == .real && $0.accepts(.real(0)) }
+        let decoupled = s.capabilities & HostCapabilities.decoupledDecayBit != 0
+        return [
+            check("zero gradient is a no-op") {
+                if decoupled { return (nil, "declares decoupled weight decay") }
+                let (_, x) = try trajectory(s, [], steps: 3) { _, _, n in Array(repeating: 0, count: n) }
+                return (bitEqual(x, initial), "parameters after 3 zero-gradient steps")
+            },
+            check("lr = 0 does not move") {
+                guard hasLR else { return (nil, "no real hyperparameter 'lr' that accepts 0") }
+                let (_, x) = try trajectory(s, [("lr", "0")], steps: 3, gradient: randomGradient)
+                return (bitEqual(x, initial), "parameters after 3 steps with lr=0")
+            },
+            check("same inputs give the same bits") {
+                let (_, a) = try trajectory(s, [], steps: 5, gradient: randomGradient)
+                let (_, b) = try trajectory(s, [], steps: 5, gradient: randomGradient)
+                return (bitEqual(a, b), "two instances, 5 steps each")
+            },
+            check("parameters are updated independently") {
+                if s.capabilities & HostCapabilities.globalViewBit != 0 { return (nil, "declares a global view") }
+                let (_, together) = try trajectory(s, [], steps: 4, gradient: randomGradient)
+                let alone = try parameters().enumerated().map { i, p in
+                    try trajectory(s, [], steps: 4, parameters: [p]) { k, _, n in randomGradient(k, i, n) }.1[0]
+                }
+                return (bitEqual(together, alone), "one group of two versus two groups of one")
+            },
+            check("save and load mid-run equals a continuous run") {
+                let (_, continuous) = try trajectory(s, [], steps: 6, gradient: randomGradient)
+                let (first, _) = try trajectory(s, [], steps: 3, gradient: randomGradient)
+                let saved = first.state.map { $0.map(\.values) }
+                let restoredParams = parameters()
+                for (p, q) in zip(restoredParams, first.parameters) { p.value.values = q.value.values }
+                let second = try OptimizerSession(strategy: s, hyperparameters: HyperparameterSet(schema: s.hyperparameters, owner: s.id),
+                                                  parameters: restoredParams)
+                try second.restore(stepCount: first.stepCount, state: saved)
+                let (_, resumed) = try trajectory(s, [], steps: 3, session: second, gradient: randomGradient)
+                return (bitEqual(continuous, resumed), "6 steps versus 3 + host-saved state + 3")
+            },
+            check("state stays finite") {
+                let (session, x) = try trajectory(s, [], steps: 10, gradient: randomGradient)
+                let finite = x.allSatisfy { $0.allSatisfy(\.isFinite) }
+                    && session.state.allSatisfy { $0.allSatisfy { $0.values.allSatisfy(\.isFinite) } }
+                return (finite, "\(session.slots.count) slots after 10 random steps")
+            },
+        ]
+    }
+
+    // MARK: normalizers
+
+    static func normalizerChecks(_ s: StrategyDescriptor) -> [Result] {
+        [check("kernel gradients match finite differences") {
+            let shape = [4, 6]
+            let n = try NormalizerSession(strategy: s, hyperparameters: HyperparameterSet(schema: s.hyperparameters, owner: s.id),
+                                          inputShape: shape, channelAxis: 1, normalizedDims: 1)
+            guard n.hasKernel else { return (nil, "no kernel form") }
+            var rng = RandomStream(seed: 5, stream: "norm")
+            let x = (0..<24).map { _ in rng.normal() * 2 }
+            let w = (0..<24).map { _ in rng.normal() }
+            for p in n.parameters { p.value.values = (0..<p.value.count).map { _ in 1 + 0.3 * rng.normal() } }
+            func loss(_ xs: [Float]) throws -> Double {
+                zip(try n.forward(HostTensor(shape: shape, values: xs)).values, w).reduce(0) { $0 + Double($1.0) * Double($1.1) }
+            }
+            let dx = try n.backward(HostTensor(shape: shape, values: x), dy: HostTensor(shape: shape, values: w)).values
+            let h: Float = 1e-2
+            var worst = 0.0
+            for i in 0..<x.count {
+                var plus = x, minus = x
+                plus[i] += h; minus[i] -= h
+                let numeric = (try loss(plus) - loss(minus)) / Double(2 * h)
+                worst = max(worst, abs(Double(dx[i]) - numeric) / max(1, abs(numeric)))
+            }
+            return (worst <= 5e-3, "worst relative error of dx over \(x.count) inputs: \(worst)")
+        }]
+    }
+
+    // MARK: pruners
+
+    static func prunerChecks(_ s: StrategyDescriptor) -> [Result] {
+        let hasSparsity = s.hyperparameters.contains { $0.id == "sparsity" && $0.type == .real }
+        return [
+            check("reaches the requested sparsity") {
+                guard hasSparsity else { return (nil, "no real hyperparameter 'sparsity'") }
+                let ps = parameters()
+                let pruner = try PruningSession(strategy: s, hyperparameters: HyperparameterSet(
+                    schema: s.hyperparameters, overrides: [("sparsity", "0.5")], owner: s.id), targets: ps)
+                try pruner.prune()
+                let masked = pruner.masks.reduce(0) { $0 + $1.values.filter { $0 == 0 }.count }
+                let layerwise = ps.reduce(0) { $0 + PruningSession.pruneCount(sparsity: 0.5, count: $1.value.count) }
+                let global = PruningSession.pruneCount(sparsity: 0.5, count: ps.reduce(0) { $0 + $1.value.count })
+                let weightsZero = zip(ps, pruner.masks).allSatisfy { p, m in zip(p.value.values, m.values).allSatisfy { $1 != 0 || $0 == 0 } }
+                return ((masked == layerwise || masked == global) && weightsZero,
+                        "\(masked) entries masked for a target of 0.5 (layer-wise \(layerwise), global \(global)); masked weights are zero")
+            },
+            check("masks are deterministic") {
+                func masks() throws -> [[Float]] {
+                    let pruner = try PruningSession(strategy: s, hyperparameters: HyperparameterSet(schema: s.hyperparameters, owner: s.id),
+                                                    targets: parameters())
+                    try pruner.prune()
+                    return pruner.masks.map(\.values)
+                }
+                return (bitEqual(try masks(), try masks()), "two instances on the same weights")
+            },
+        ]
+    }
+}

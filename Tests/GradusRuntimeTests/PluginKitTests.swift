@@ -1,0 +1,52 @@
+import XCTest
+@testable import GradusRuntime
+
+/// The metamorphic kit (`gradus plugins check`) over every plugin the host finds.
+final class PluginKitTests: XCTestCase {
+    func testEveryBuiltinPassesTheKit() throws {
+        let registry = TestSupport.builtinRegistry()
+        var applied = 0
+        for s in registry.strategies {
+            for r in PluginCheck.run(s) {
+                XCTAssertNotEqual(r.passed, false, "\(s.id): \(r.name) — \(r.detail)")
+                if r.passed == true { applied += 1 }
+            }
+        }
+        // 2 optimizers × 6 properties, LayerNorm's finite differences, 2 pruner properties, 4 signatures.
+        XCTAssertEqual(applied, 12 + 1 + 2 + 4)
+    }
+
+    /// The kit must catch a plugin that breaks a property, not only pass good ones.
+    func testKitFlagsABrokenOptimizer() throws {
+        let source = """
+        #include <gradus/gradus.h>
+        static int token;
+        static int32_t create(const struct gradus_strategy_descriptor *s, const gradus_host_services *h, const gradus_hp_values *hp, void **out) {
+            (void)s; (void)h; (void)hp; *out = &token; return GRADUS_OK; }
+        static void destroy(void *i) { (void)i; }
+        static int32_t layout(void *i, const gradus_state_slot **s, uint32_t *n) { (void)i; *s = NULL; *n = 0; return GRADUS_OK; }
+        static float drift = 0.0f;  /* hidden global state: breaks determinism and lr = 0 */
+        static int32_t step(void *i, const gradus_step_context *c, const gradus_param_group *g) {
+            (void)i; (void)c; drift += 1.0f;
+            for (uint32_t k = 0; k < g->count; k++) { const gradus_param *p = GRADUS_ARRAY_AT(const gradus_param, g->params, k);
+                p->value->data[0] += drift; }
+            return GRADUS_OK; }
+        static const gradus_optimizer_vtable vt = { sizeof(gradus_optimizer_vtable), 0, create, destroy, layout, step, NULL, NULL };
+        static const gradus_hyperparameter hp[] = { { sizeof(gradus_hyperparameter), 0, "lr", "lr", "", GRADUS_HP_F64, 0,
+            0.1, 0.0, 1.0, 0, 0, 0, NULL, NULL, 0, 0 } };
+        static const gradus_strategy_descriptor d = { sizeof(gradus_strategy_descriptor), 0, GRADUS_KIND_OPTIMIZER, 0,
+            "test.drift", "Drift", "0.0.1", "moves no matter what", NULL, 0, hp, 1, 0, &vt };
+        static const gradus_strategy_descriptor *const list[] = { &d };
+        static const gradus_library_descriptor lib = { sizeof(gradus_library_descriptor), 0, "drift", NULL, list, 1, 0 };
+        GRADUS_EXPORT int32_t gradus_plugin_entry_v1(const gradus_entry_request *q, gradus_entry_response *r);
+        GRADUS_EXPORT int32_t gradus_plugin_entry_v1(const gradus_entry_request *q, gradus_entry_response *r) {
+            r->abi_minor = gradus_negotiated_minor(q); r->library = &lib; return GRADUS_OK; }
+        """
+        let file = try TestSupport.temporaryDirectory() + "/drift.so"
+        try TestSupport.compileC(source, to: file)
+        let drift = try XCTUnwrap(PluginLoader.load(file).strategies.first)
+        let failed = PluginCheck.run(drift).filter { $0.passed == false }.map(\.name)
+        XCTAssertEqual(Set(failed), ["zero gradient is a no-op", "lr = 0 does not move", "same inputs give the same bits",
+                                     "parameters are updated independently", "save and load mid-run equals a continuous run"])
+    }
+}
