@@ -48,6 +48,7 @@ let package = Package(
             name: "gradus",
             dependencies: ["GradusRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        .testTarget(name: "GradusCoreTests", dependencies: ["GradusCore"]),
         .testTarget(name: "GradusRuntimeTests", dependencies: ["GradusRuntime", "CGradusABI"],
                     resources: [.copy("Fixtures")]),
     ] + plugins.map(\.1),

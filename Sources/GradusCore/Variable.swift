@@ -1,0 +1,96 @@
+/// Whether operations on variables are recorded for differentiation (per thread of use;
+/// Gradus runs one training loop per thread).
+public enum GradMode {
+    nonisolated(unsafe) static var recording = true
+
+    /// Runs `body` with recording switched on or off, restoring the previous mode.
+    public static func with<R>(recording on: Bool, _ body: () throws -> R) rethrows -> R {
+        let saved = recording
+        recording = on
+        defer { recording = saved }
+        return try body()
+    }
+}
+
+/// A node of the define-by-run graph: a value, and how to pull a gradient back to its inputs.
+/// Pullbacks are written with differentiable operations, so a backward pass recorded with
+/// `createGraph: true` can itself be differentiated (Hessian-vector products).
+public final class Variable {
+    public let value: Tensor
+    /// Leaves that want gradients, and every result computed from one while recording.
+    public let requiresGrad: Bool
+    let inputs: [Variable]
+    let pullback: ((Variable) -> [Variable?])?
+
+    /// A leaf (a parameter when `requiresGrad`, a constant otherwise).
+    public init(_ value: Tensor, requiresGrad: Bool = false) {
+        self.value = value
+        self.requiresGrad = requiresGrad
+        inputs = []
+        pullback = nil
+    }
+
+    init(_ value: Tensor, inputs: [Variable], pullback: @escaping (Variable) -> [Variable?]) {
+        self.value = value
+        requiresGrad = true
+        self.inputs = inputs
+        self.pullback = pullback
+    }
+
+    public var shape: [Int] { value.shape }
+
+    /// The result of an operation: recorded when recording is on and an input needs gradients.
+    static func result(_ value: Tensor, _ inputs: [Variable], _ pullback: @escaping (Variable) -> [Variable?]) -> Variable {
+        guard GradMode.recording, inputs.contains(where: \.requiresGrad) else { return Variable(value) }
+        return Variable(value, inputs: inputs, pullback: pullback)
+    }
+}
+
+/// Reverse-mode differentiation.
+public enum Autodiff {
+    /// d(output)/d(each of `wrt`), seeded with `seed` (ones when nil; output must then have one element).
+    /// With `createGraph`, the backward pass is recorded so the results can be differentiated again.
+    public static func gradients(of output: Variable, wrt: [Variable], seed: Variable? = nil,
+                                 createGraph: Bool = false) -> [Variable] {
+        precondition(seed != nil || output.value.count == 1, "gradients of a non-scalar output need a seed")
+        let order = topologicalOrder(output)
+        var grads: [ObjectIdentifier: Variable] = [:]
+        grads[ObjectIdentifier(output)] = seed ?? Variable(Tensor(shape: output.shape, repeating: 1))
+        GradMode.with(recording: createGraph) {
+            for node in order.reversed() {
+                guard let pullback = node.pullback, let g = grads[ObjectIdentifier(node)] else { continue }
+                for (input, d) in zip(node.inputs, pullback(g)) {
+                    guard input.requiresGrad, let d else { continue }
+                    let key = ObjectIdentifier(input)
+                    grads[key] = grads[key].map { $0 + d } ?? d
+                }
+            }
+        }
+        return wrt.map { grads[ObjectIdentifier($0)] ?? Variable(Tensor(shape: $0.shape, repeating: 0)) }
+    }
+
+    /// Hessian-vector products: (∂²L/∂θ²)·v for each parameter, by differentiating ⟨∇L, v⟩.
+    /// `loss` must have been computed while recording.
+    public static func hessianVectorProduct(of loss: Variable, wrt params: [Variable], vectors: [Tensor]) -> [Tensor] {
+        precondition(params.count == vectors.count, "one vector per parameter")
+        let g = gradients(of: loss, wrt: params, createGraph: true)
+        let dot = GradMode.with(recording: true) {
+            zip(g, vectors).map { ($0 * Variable($1)).sum() }.reduce(Variable(Tensor(0)), +)
+        }
+        return gradients(of: dot, wrt: params).map(\.value)
+    }
+
+    /// Nodes reachable from `root` that need gradients, inputs before their users.
+    static func topologicalOrder(_ root: Variable) -> [Variable] {
+        var order: [Variable] = []
+        var visited = Set<ObjectIdentifier>()
+        var stack: [(Variable, Bool)] = [(root, false)]
+        while let (node, expanded) = stack.popLast() {
+            if expanded { order.append(node); continue }
+            guard node.requiresGrad, visited.insert(ObjectIdentifier(node)).inserted else { continue }
+            stack.append((node, true))
+            for input in node.inputs where input.requiresGrad { stack.append((input, false)) }
+        }
+        return order
+    }
+}
