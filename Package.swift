@@ -32,6 +32,7 @@ let package = Package(
     ] + plugins.map(\.0),
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // The C ABI: headers only, in SDK/include/gradus.
@@ -43,7 +44,10 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
         // Host side.
         .target(name: "GradusCore", dependencies: ["COpenBLAS"]),
-        .target(name: "GradusRuntime", dependencies: ["CGradusABI", "CFFI", "GradusCore"]),
+        .target(name: "GradusNN", dependencies: ["GradusCore"]),
+        .target(name: "GradusRuntime", dependencies: ["CGradusABI", "CFFI", "GradusCore", "GradusNN",
+                                                      .product(name: "Yams", package: "Yams")],
+                resources: [.copy("Resources")]),
         .executableTarget(
             name: "gradus",
             dependencies: ["GradusRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]

@@ -1,20 +1,28 @@
 import CGradusABI
+import GradusCore
 
 /// A float32 buffer the host owns, with a C tensor view onto it that stays valid
 /// as long as this object lives (so the view is built once, not per call).
 public final class HostTensor {
     public let shape: [Int]
-    public let storage: UnsafeMutableBufferPointer<Float>
+    /// The memory, possibly shared with a `Tensor` of the model.
+    public let backing: TensorStorage
+    public var storage: UnsafeMutableBufferPointer<Float> { backing.buffer }
     private let dims: UnsafeMutablePointer<Int64>
     private let strides: UnsafeMutablePointer<Int64>
     /// The C view; borrowed by plugins during calls.
     public let view: UnsafeMutablePointer<gradus_tensor_view>
 
-    public init(shape: [Int], repeating value: Float = 0, readOnly: Bool = false) {
+    public convenience init(shape: [Int], repeating value: Float = 0, readOnly: Bool = false) {
+        self.init(shape: shape, backing: TensorStorage(count: shape.reduce(1, *), repeating: value), readOnly: readOnly)
+    }
+
+    /// A view over existing storage (shared, not copied).
+    public init(shape: [Int], backing: TensorStorage, readOnly: Bool = false) {
+        precondition(backing.count == shape.reduce(1, *), "storage of \(backing.count) for shape \(shape)")
         self.shape = shape
-        let count = shape.reduce(1, *)
-        storage = .allocate(capacity: max(count, 1))
-        storage.initialize(repeating: value)
+        self.backing = backing
+        let count = backing.count
         dims = .allocate(capacity: max(shape.count, 1))
         strides = .allocate(capacity: max(shape.count, 1))
         var s = 1
@@ -25,7 +33,7 @@ public final class HostTensor {
         }
         var v = gradus_tensor_view()
         ABIWrite.header(&v)
-        v.data = storage.baseAddress
+        v.data = backing.pointer
         v.shape = shape.isEmpty ? nil : UnsafePointer(dims)
         v.strides = shape.isEmpty ? nil : UnsafePointer(strides)
         v.count = Int64(count)
@@ -42,7 +50,6 @@ public final class HostTensor {
     }
 
     deinit {
-        storage.deallocate()
         dims.deallocate()
         strides.deallocate()
         view.deallocate()
@@ -73,6 +80,14 @@ public final class HostParameter {
         self.name = name
         self.role = role
         value = values.map { HostTensor(shape: shape, values: $0) } ?? HostTensor(shape: shape)
+        grad = HostTensor(shape: shape)
+    }
+
+    /// A parameter whose values live in `storage` (shared with the model's tensors).
+    public init(name: String, role: Role, shape: [Int], storage: TensorStorage) {
+        self.name = name
+        self.role = role
+        value = HostTensor(shape: shape, backing: storage)
         grad = HostTensor(shape: shape)
     }
 }

@@ -98,6 +98,20 @@ final class CLITests: XCTestCase {
         }
     }
 
+    func testTrainWithNoArgumentsPrintsTheTestAccuracy() throws {
+        let (status, out, err) = try TestSupport.run(gradus, ["train"], environment: environment())
+        XCTAssertEqual(status, 0, err)
+        let lines = out.split(separator: "\n")
+        XCTAssertEqual(lines.count, 21)
+        let last = String(lines[20])
+        XCTAssertTrue(last.hasPrefix("test accuracy: 0.9"), last)
+        let accuracy = Double(last.dropFirst("test accuracy: ".count).prefix(6))!
+        XCTAssertGreaterThanOrEqual(accuracy, 0.96)
+        let (bad, _, badErr) = try TestSupport.run(gradus, ["train", "--set", "optimizer.betas=0.9"], environment: environment())
+        XCTAssertEqual(bad, 1)
+        XCTAssertEqual(badErr, "gradus: error: gradus.adam: unknown hyperparameter 'betas' (expected one of: lr, beta1, beta2, eps, weight_decay, amsgrad, maximize)\n")
+    }
+
     func testBrokenFileInPluginPathGivesOneWarningAndTheRestStillList() throws {
         let folder = try TestSupport.temporaryDirectory()
         try Data([0x7F, 0x45, 0x4C, 0x46, 1, 2, 3]).write(to: URL(fileURLWithPath: folder + "/truncated.so"))

@@ -1,0 +1,130 @@
+import Foundation
+import GradusCore
+
+/// A classification dataset held in memory: features [N, D] and integer labels.
+public struct Dataset {
+    public let name: String
+    public let features: Tensor
+    public let labels: [Int]
+    public let classes: Int
+
+    public var count: Int { labels.count }
+    public var featureCount: Int { features.shape[1] }
+
+    public init(name: String, features: Tensor, labels: [Int]) throws {
+        guard features.rank == 2, features.shape[0] == labels.count else {
+            throw GradusError("\(name): features \(features.shape) do not match \(labels.count) labels")
+        }
+        guard let lo = labels.min(), lo >= 0 else { throw GradusError("\(name): labels must be integers >= 0") }
+        self.name = name
+        self.features = features
+        self.labels = labels
+        classes = (labels.max() ?? 0) + 1
+    }
+
+    /// The UCI optical-recognition digits (1797 images of 8×8 pixels in 0...16, 10 classes), shipped
+    /// with Gradus (see Resources/DIGITS.md for the attribution), scaled to [0, 1].
+    public static func digits() throws -> Dataset {
+        guard let url = Bundle.module.url(forResource: "digits", withExtension: "csv", subdirectory: "Resources") else {
+            throw GradusError("the bundled digits dataset is missing from \(Bundle.module.bundlePath)")
+        }
+        let raw = try csv(path: url.path, labelColumn: "label")
+        return try Dataset(name: "digits", features: raw.features.map { $0 / 16 }, labels: raw.labels)
+    }
+
+    /// Reads a CSV file with a header row; `labelColumn` names the integer label column, every
+    /// other column is a numeric feature. Errors name the file, line and column.
+    public static func csv(path: String, labelColumn: String = "label") throws -> Dataset {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw GradusError("\(path): cannot read the file")
+        }
+        var lines = text.split(whereSeparator: \.isNewline).makeIterator()
+        guard let header = lines.next()?.split(separator: ",").map({ $0.trimmingWhitespace }) else {
+            throw GradusError("\(path): empty file, expected a header row")
+        }
+        guard let labelIndex = header.firstIndex(of: labelColumn) else {
+            throw GradusError("\(path): no column '\(labelColumn)' in the header (columns: \(header.joined(separator: ", ")))")
+        }
+        var features: [Float] = [], labels: [Int] = []
+        var lineNumber = 1
+        while let line = lines.next() {
+            lineNumber += 1
+            let cells = line.split(separator: ",", omittingEmptySubsequences: false)
+            guard cells.count == header.count else {
+                throw GradusError("\(path):\(lineNumber): \(cells.count) columns, expected \(header.count)")
+            }
+            for (j, cell) in cells.enumerated() {
+                let t = cell.trimmingWhitespace
+                if j == labelIndex {
+                    guard let l = Int(t), l >= 0 else { throw GradusError("\(path):\(lineNumber): label '\(t)' is not an integer >= 0") }
+                    labels.append(l)
+                } else {
+                    guard let v = Float(t), v.isFinite else {
+                        throw GradusError("\(path):\(lineNumber): column '\(header[j])' = '\(t)' is not a finite number")
+                    }
+                    features.append(v)
+                }
+            }
+        }
+        guard !labels.isEmpty else { throw GradusError("\(path): no data rows") }
+        return try Dataset(name: (path as NSString).lastPathComponent,
+                           features: Tensor(shape: [labels.count, header.count - 1], scalars: features), labels: labels)
+    }
+
+    /// Rows `indices` as a batch.
+    public func batch(_ indices: ArraySlice<Int>) -> (Tensor, [Int]) {
+        let d = featureCount
+        var out = Tensor(shape: [indices.count, d], repeating: 0)
+        features.withUnsafeBuffer { x in out.withUnsafeMutableBuffer { o in
+            for (r, i) in indices.enumerated() {
+                for j in 0..<d { o[r * d + j] = x[i * d + j] }
+            }
+        } }
+        return (out, indices.map { labels[$0] })
+    }
+
+    /// A seeded split into (train, test); `testFraction` of the rows, rounded, go to test.
+    public func split(testFraction: Double, seed: UInt64) throws -> (train: Dataset, test: Dataset) {
+        var rng = RandomStream(seed: seed, stream: "split")
+        let order = Dataset.permutation(count, &rng)
+        let nTest = Int((testFraction * Double(count)).rounded())
+        func subset(_ idx: ArraySlice<Int>, _ suffix: String) throws -> Dataset {
+            let (x, y) = batch(idx)
+            return try Dataset(name: name + suffix, features: x, labels: y)
+        }
+        return (try subset(order[nTest...], "/train"), try subset(order[..<nTest], "/test"))
+    }
+
+    /// Per-column mean and standard deviation (population), for standardisation.
+    public func columnStatistics() -> (mean: [Float], std: [Float]) {
+        let d = featureCount, n = Double(count)
+        var mean = [Double](repeating: 0, count: d), sq = [Double](repeating: 0, count: d)
+        features.withUnsafeBuffer { x in
+            for i in 0..<count { for j in 0..<d { mean[j] += Double(x[i * d + j]) } }
+            for j in 0..<d { mean[j] /= n }
+            for i in 0..<count { for j in 0..<d { let e = Double(x[i * d + j]) - mean[j]; sq[j] += e * e } }
+        }
+        return (mean.map(Float.init), sq.map { Float(($0 / n).squareRoot()) })
+    }
+
+    /// (x − mean) / std per column; constant columns (std below 1e-6) are only centred.
+    public func standardized(mean: [Float], std: [Float]) throws -> Dataset {
+        let d = featureCount
+        var out = features
+        out.withUnsafeMutableBuffer { x in
+            for i in 0..<count { for j in 0..<d { x[i * d + j] = (x[i * d + j] - mean[j]) / (std[j] < 1e-6 ? 1 : std[j]) } }
+        }
+        return try Dataset(name: name, features: out, labels: labels)
+    }
+
+    /// A uniformly random permutation of 0..<n (Fisher–Yates on the given stream).
+    public static func permutation(_ n: Int, _ rng: inout RandomStream) -> [Int] {
+        var p = Array(0..<n)
+        if n < 2 { return p }
+        for i in stride(from: n - 1, to: 0, by: -1) {
+            let j = Int(rng.next() % UInt64(i + 1))
+            p.swapAt(i, j)
+        }
+        return p
+    }
+}
