@@ -38,6 +38,20 @@ public enum TrainConfigParsing {
         return out
     }
 
+    /// The configuration as (key, text) pairs that `apply` reads back to the same configuration.
+    public static func pairs(_ c: TrainConfig) -> [(String, String)] {
+        var out: [(String, String)] = [("dataset", c.dataset)]
+        out.append(("model.hidden", c.hidden.map(String.init).joined(separator: ",")))
+        out.append(("optimizer", c.optimizer))
+        for (k, v) in c.optimizerSettings { out.append(("optimizer." + k, v)) }
+        out.append(("epochs", String(c.epochs)))
+        out.append(("batch_size", String(c.batchSize)))
+        out.append(("seed", String(c.seed)))
+        out.append(("test_fraction", "\(c.testFraction)"))
+        out.append(("normalize", c.normalize))
+        return out
+    }
+
     /// Applies (key, text) pairs to `config`.
     public static func apply(_ pairs: [(String, String)], to config: inout TrainConfig) throws {
         func integer(_ key: String, _ text: String, min: Int) throws -> Int {

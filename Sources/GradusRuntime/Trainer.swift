@@ -40,6 +40,10 @@ public final class Trainer {
     public let model: Sequential
     public let optimizer: OptimizerSession
     private let hostParameters: [HostParameter]
+    /// Epochs finished so far (set by a restored checkpoint); `run` continues after them.
+    public var completedEpochs = 0
+    /// When set, a checkpoint is written here (atomically) after every epoch.
+    public var checkpointPath: String?
 
     public init(config: TrainConfig, registry: PluginRegistry) throws {
         guard config.epochs >= 1 else { throw GradusError("epochs=\(config.epochs): expected an integer >= 1") }
@@ -72,11 +76,13 @@ public final class Trainer {
         optimizer = try OptimizerSession(strategy: strategy, hyperparameters: hp, parameters: hostParameters, seed: config.seed)
     }
 
-    /// Runs every epoch, calling `emit` after each; returns the last epoch's metrics.
+    /// Runs the remaining epochs, calling `emit` after each; returns the last epoch's metrics.
+    /// Each epoch's shuffle depends only on the seed and the epoch number, so a run resumed from
+    /// a checkpoint is bit-identical to one that never stopped.
     @discardableResult
-    public func run(emit: (EpochMetrics) -> Void = { _ in }) throws -> EpochMetrics {
+    public func run(emit: (EpochMetrics) -> Void = { _ in }) throws -> EpochMetrics? {
         var last: EpochMetrics?
-        for epoch in 1...config.epochs {
+        for epoch in stride(from: completedEpochs + 1, through: config.epochs, by: 1) {
             let start = Date()
             var rng = RandomStream(seed: config.seed, stream: "shuffle/\(epoch)")
             let order = Dataset.permutation(train.count, &rng)
@@ -90,10 +96,12 @@ public final class Trainer {
             let (testLoss, accuracy) = evaluate(test)
             let m = EpochMetrics(epoch: epoch, trainLoss: lossSum / Double(train.count), testLoss: testLoss,
                                  testAccuracy: accuracy, seconds: Date().timeIntervalSince(start))
+            completedEpochs = epoch
+            if let path = checkpointPath { try Checkpoint(self, epoch: epoch).write(to: path) }
             emit(m)
             last = m
         }
-        return last!
+        return last
     }
 
     /// One optimizer step on the rows `batch` of the training set; returns the batch loss.

@@ -11,20 +11,46 @@ struct Train: ParsableCommand {
     @Argument(help: "A YAML configuration file.") var config: String?
     @Option(name: .customLong("set"), help: "Override one key, e.g. --set optimizer.lr=0.01 or --set epochs=5; repeatable.")
     var settings: [String] = []
+    @Option(help: "Write a checkpoint here after every epoch (atomically: the previous one stays intact until the new one is complete).")
+    var checkpoint: String?
+    @Option(help: "Continue from this checkpoint (its configuration, weights, optimizer state, step and RNG); --set may raise epochs.")
+    var resume: String?
 
     func run() throws {
         try reportingErrors {
-            var cfg = TrainConfig()
+            let saved = try resume.map { try Checkpoint(contentsOf: $0) }
+            var cfg = saved?.config ?? TrainConfig()
             if let path = config {
+                guard saved == nil else { throw GradusError("give either a configuration file or --resume, not both") }
                 guard let data = FileManager.default.contents(atPath: path) else { throw GradusError("\(path): cannot read the file") }
                 try TrainConfigParsing.apply(TrainConfigParsing.flatten(yaml: String(decoding: data, as: UTF8.self), source: path), to: &cfg)
             }
             try TrainConfigParsing.apply(parseSettings(settings), to: &cfg)
             let trainer = try Trainer(config: cfg, registry: plugins.registry())
-            let last = try trainer.run { print($0.jsonLine); fflush(stdout) }
-            let correct = Int((last.testAccuracy * Double(trainer.test.count)).rounded())
-            print(String(format: "test accuracy: %.4f (%d/%d) — %@ on %@, %d epochs", last.testAccuracy, correct, trainer.test.count,
-                         trainer.optimizer.strategy.id, cfg.dataset, cfg.epochs))
+            if let saved { try saved.restore(into: trainer) }
+            trainer.checkpointPath = checkpoint
+            try trainer.run { print($0.jsonLine); fflush(stdout) }
+            let (_, accuracy) = trainer.evaluate(trainer.test)
+            let correct = Int((accuracy * Double(trainer.test.count)).rounded())
+            print(String(format: "test accuracy: %.4f (%d/%d) — %@ on %@, %d epochs", accuracy, correct, trainer.test.count,
+                         trainer.optimizer.strategy.id, cfg.dataset, trainer.completedEpochs))
+        }
+    }
+}
+
+/// `gradus eval CHECKPOINT`: the test-split loss and accuracy of a checkpoint.
+struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Evaluate a checkpoint on the test split of its configuration; prints one JSON line.")
+    @OptionGroup var plugins: PluginOptions
+    @Argument(help: "A checkpoint written by gradus train --checkpoint.") var checkpoint: String
+
+    func run() throws {
+        try reportingErrors {
+            let saved = try Checkpoint(contentsOf: checkpoint)
+            let trainer = try Trainer(config: saved.config, registry: plugins.registry())
+            try saved.restore(into: trainer)
+            let (loss, accuracy) = trainer.evaluate(trainer.test)
+            print("{\"checkpoint\": \"\(checkpoint)\", \"epoch\": \(saved.epoch), \"step\": \(saved.stepCount), \"test_loss\": \(loss), \"test_accuracy\": \(accuracy)}")
         }
     }
 }

@@ -9,7 +9,7 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(trainer.test.count, 359)
         XCTAssertEqual(trainer.model.parameters.map(\.name), ["layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias"])
         var epochs: [EpochMetrics] = []
-        let last = try trainer.run { epochs.append($0) }
+        let last = try XCTUnwrap(trainer.run { epochs.append($0) })
         XCTAssertEqual(epochs.count, 20)
         XCTAssertGreaterThanOrEqual(last.testAccuracy, 0.96, "MLP 64-128-10 + Adam on digits (PyTorch: 0.961 ± 0.003)")
         XCTAssertLessThan(epochs.last!.trainLoss, epochs.first!.trainLoss / 4)
@@ -23,7 +23,7 @@ final class TrainingTests: XCTestCase {
         cfg.optimizerSettings = [("lr", "0.1"), ("momentum", "0.9")]
         let a = try Trainer(config: cfg, registry: TestSupport.builtinRegistry())
         let b = try Trainer(config: cfg, registry: TestSupport.builtinRegistry())
-        let ma = try a.run(), mb = try b.run()
+        let ma = try XCTUnwrap(a.run()), mb = try XCTUnwrap(b.run())
         XCTAssertEqual(ma.trainLoss.bitPattern, mb.trainLoss.bitPattern)
         for (p, q) in zip(a.model.parameters, b.model.parameters) { XCTAssertTrue(p.value.bitwiseEqual(q.value), p.name) }
         XCTAssertGreaterThan(ma.testAccuracy, 0.9)
