@@ -17,11 +17,21 @@ public final class ParameterBindings {
     public private(set) var ordered: [(Parameter, Variable)] = []
 
     public init(_ parameters: [Parameter]) {
-        for p in parameters {
-            let v = p.variable()
-            byIdentity[ObjectIdentifier(p)] = v
-            ordered.append((p, v))
+        for p in parameters { bind(p, p.variable()) }
+    }
+
+    /// Binds each parameter to another value (re-evaluation at perturbed parameters).
+    public init(_ parameters: [Parameter], values: [Tensor]) {
+        precondition(parameters.count == values.count, "one value per parameter")
+        for (p, v) in zip(parameters, values) {
+            precondition(p.shape == v.shape, "\(p.name): value of shape \(v.shape), expected \(p.shape)")
+            bind(p, Variable(v, requiresGrad: true))
         }
+    }
+
+    private func bind(_ p: Parameter, _ v: Variable) {
+        byIdentity[ObjectIdentifier(p)] = v
+        ordered.append((p, v))
     }
 
     public subscript(_ p: Parameter) -> Variable {

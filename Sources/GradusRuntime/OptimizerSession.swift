@@ -26,11 +26,11 @@ public final class OptimizerSession {
     private let groupName: UnsafeMutablePointer<CChar>
 
     public init(strategy: StrategyDescriptor, hyperparameters: HyperparameterSet, parameters: [HostParameter],
-                groupName: String = "default", seed: UInt64 = 0) throws {
+                groupName: String = "default", seed: UInt64 = 0, available: UInt64 = HostCapabilities.traceRun) throws {
         guard case .optimizer(let v) = strategy.vtable else {
             throw GradusError("'\(strategy.id)' is a \(strategy.kind.rawValue), not an optimizer")
         }
-        try HostCapabilities.require(strategy, available: HostCapabilities.traceRun)
+        try HostCapabilities.require(strategy, available: available)
         self.strategy = strategy
         self.hyperparameters = hyperparameters
         self.parameters = parameters
@@ -175,6 +175,9 @@ public enum HostCapabilities {
     public static let traceRun: UInt64 = UInt64(GRADUS_CAP_NEEDS_LOSS | GRADUS_CAP_NEEDS_SHAPES | GRADUS_CAP_NEEDS_ROLES
         | GRADUS_CAP_NEEDS_RNG | GRADUS_CAP_NEEDS_LINALG | GRADUS_CAP_NEEDS_GLOBAL_VIEW
         | GRADUS_CAP_DECOUPLED_WEIGHT_DECAY)
+
+    /// A training run adds Hessian-vector products and same-batch re-evaluation (closures).
+    public static let trainingRun: UInt64 = traceRun | UInt64(GRADUS_CAP_NEEDS_HVP | GRADUS_CAP_NEEDS_CLOSURE)
 
     static let decoupledDecayBit = UInt64(GRADUS_CAP_DECOUPLED_WEIGHT_DECAY)
     static let globalViewBit = UInt64(GRADUS_CAP_NEEDS_GLOBAL_VIEW)

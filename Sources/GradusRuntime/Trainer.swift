@@ -73,7 +73,8 @@ public final class Trainer {
         }
         let strategy = try registry.require(config.optimizer, kind: .optimizer)
         let hp = try HyperparameterSet(schema: strategy.hyperparameters, overrides: config.optimizerSettings, owner: strategy.id)
-        optimizer = try OptimizerSession(strategy: strategy, hyperparameters: hp, parameters: hostParameters, seed: config.seed)
+        optimizer = try OptimizerSession(strategy: strategy, hyperparameters: hp, parameters: hostParameters, seed: config.seed,
+                                         available: HostCapabilities.trainingRun)
     }
 
     /// Runs the remaining epochs, calling `emit` after each; returns the last epoch's metrics.
@@ -115,7 +116,7 @@ public final class Trainer {
         for (hp, g) in zip(hostParameters, grads) {
             g.value.withUnsafeBuffer { src in hp.grad.storage.baseAddress!.update(from: src.baseAddress!, count: src.count) }
         }
-        try optimizer.step(loss: value)
+        try optimizer.step(loss: value, run: TrainingRunContext(model: model, x: x, labels: y, loss: value))
         return value
     }
 

@@ -1,0 +1,99 @@
+import XCTest
+@testable import GradusRuntime
+import GradusCore
+import GradusNN
+
+/// The autodiff services a plugin reaches through the host table during a training step.
+final class HostServicesTests: XCTestCase {
+    /// A C optimizer that does not move the parameters but records what the services return.
+    static let probe = """
+    #include <gradus/gradus.h>
+    #include <stdlib.h>
+    static int token;
+    static const gradus_state_slot slots[] = {
+        { sizeof(gradus_state_slot), 0, "loss", GRADUS_SLOT_SCALAR, 0, 0.0 },
+        { sizeof(gradus_state_slot), 0, "eval_loss", GRADUS_SLOT_SCALAR, 0, 0.0 },
+        { sizeof(gradus_state_slot), 0, "eval_grad", GRADUS_SLOT_LIKE_PARAM, 0, 0.0 },
+        { sizeof(gradus_state_slot), 0, "hv", GRADUS_SLOT_LIKE_PARAM, 0, 0.0 },
+    };
+    static int32_t create(const struct gradus_strategy_descriptor *s, const gradus_host_services *h, const gradus_hp_values *hp, void **out) {
+        (void)s; (void)h; (void)hp; *out = &token; return GRADUS_OK; }
+    static void destroy(void *i) { (void)i; }
+    static int32_t layout(void *i, const gradus_state_slot **s, uint32_t *n) { (void)i; *s = slots; *n = 4; return GRADUS_OK; }
+    static int32_t step(void *i, const gradus_step_context *c, const gradus_param_group *g) {
+        (void)i;
+        const gradus_host_services *h = c->services;
+        double loss = 0, eval_loss = 0;
+        int32_t st = h->loss(c->run, &loss);
+        if (st) return st;
+        const float **values = h->alloc(h->host, sizeof(float *) * g->count, 0);
+        const float **vs = h->alloc(h->host, sizeof(float *) * g->count, 0);
+        float **grads = h->alloc(h->host, sizeof(float *) * g->count, 0);
+        float **hv = h->alloc(h->host, sizeof(float *) * g->count, 0);
+        for (uint32_t k = 0; k < g->count; k++) {
+            const gradus_param *p = GRADUS_ARRAY_AT(const gradus_param, g->params, k);
+            values[k] = p->value->data; vs[k] = p->grad->data;
+            grads[k] = p->slots[2]->data; hv[k] = p->slots[3]->data;
+            p->slots[0]->data[0] = (float)loss;
+        }
+        st = h->evaluate_at(c->run, values, g->count, &eval_loss, grads);
+        if (!st) st = h->hessian_vector_product(c->run, vs, hv, g->count);
+        for (uint32_t k = 0; k < g->count; k++) GRADUS_ARRAY_AT(const gradus_param, g->params, k)->slots[1]->data[0] = (float)eval_loss;
+        h->free(h->host, values); h->free(h->host, vs); h->free(h->host, grads); h->free(h->host, hv);
+        return st;
+    }
+    static const gradus_optimizer_vtable vt = { sizeof(gradus_optimizer_vtable), 0, create, destroy, layout, step, NULL, NULL };
+    static const gradus_strategy_descriptor d = { sizeof(gradus_strategy_descriptor), 0, GRADUS_KIND_OPTIMIZER, 0,
+        "test.probe", "Probe", "1.0.0", "records the host's autodiff services", NULL,
+        GRADUS_CAP_NEEDS_LOSS | GRADUS_CAP_NEEDS_HVP | GRADUS_CAP_NEEDS_CLOSURE, NULL, 0, 0, &vt };
+    static const gradus_strategy_descriptor *const list[] = { &d };
+    static const gradus_library_descriptor lib = { sizeof(gradus_library_descriptor), 0, "probe", NULL, list, 1, 0 };
+    GRADUS_EXPORT int32_t gradus_plugin_entry_v1(const gradus_entry_request *q, gradus_entry_response *r);
+    GRADUS_EXPORT int32_t gradus_plugin_entry_v1(const gradus_entry_request *q, gradus_entry_response *r) {
+        r->abi_minor = gradus_negotiated_minor(q); r->library = &lib; return GRADUS_OK; }
+    """
+
+    func testLossHVPAndReevaluationReachPlugins() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        try TestSupport.compileC(Self.probe, to: dir + "/probe.so")
+        var search = PluginSearch()
+        search.environmentPath = nil
+        search.paths = [dir]
+        search.builtinFolders = []
+        let registry = PluginRegistry(search: search)
+        var cfg = TrainConfig()
+        cfg.optimizer = "test.probe"
+        cfg.optimizerSettings = []
+        cfg.hidden = [16]
+        let trainer = try Trainer(config: cfg, registry: registry)
+        let batch = Array(0..<32)[...]
+        let before = trainer.model.parameters.map(\.value.scalars)
+        let loss = try trainer.step(batch)
+
+        // What the core computes directly on the same batch.
+        let (x, y) = trainer.train.batch(batch)
+        let bindings = ParameterBindings(trainer.model.parameters)
+        let l = crossEntropy(logits: trainer.model.forward(Variable(x), bindings, mode: .train), labels: y)
+        let grads = Autodiff.gradients(of: l, wrt: bindings.variables).map(\.value)
+        let hv = Autodiff.hessianVectorProduct(of: l, wrt: bindings.variables, vectors: grads)
+
+        XCTAssertEqual(trainer.model.parameters.map(\.value.scalars), before, "the probe does not move parameters")
+        XCTAssertEqual(trainer.optimizer.slot("loss", of: 0)!.values, [Float(loss)])
+        XCTAssertEqual(trainer.optimizer.slot("eval_loss", of: 0)!.values, [Float(loss)])
+        for i in trainer.model.parameters.indices {
+            XCTAssertEqual(trainer.optimizer.slot("eval_grad", of: i)!.values, grads[i].scalars, "evaluate_at gradient \(i)")
+            let got = trainer.optimizer.slot("hv", of: i)!.values
+            XCTAssertEqual(got, hv[i].scalars, "Hv \(i)")
+            XCTAssertTrue(got.contains { $0 != 0 })
+        }
+    }
+
+    func testTraceRunsRefuseStrategiesNeedingHVP() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        try TestSupport.compileC(Self.probe, to: dir + "/probe.so")
+        let probe = try XCTUnwrap(PluginLoader.load(dir + "/probe.so").strategies.first)
+        XCTAssertThrowsError(try TraceRunner.run(optimizer: probe, function: .named("quadratic"), steps: 1) { _ in }) {
+            XCTAssertEqual("\($0)", "test.probe needs needs_closure, needs_hvp, which this run cannot provide")
+        }
+    }
+}
