@@ -51,8 +51,9 @@ public final class Linear: Module {
     public init(_ inputs: Int, _ outputs: Int, bias: Bool = true, name: String, rng: inout RandomStream, role: ParameterRole = .matrix) {
         let bound = 1 / Float(inputs).squareRoot()
         func uniform(_ n: Int) -> [Float] { (0..<n).map { _ in (rng.uniform() * 2 - 1) * bound } }
+        // The output layer stays dense under pruning, as most pruning protocols keep it.
         weight = Parameter(name: name + "weight", role: role, value: Tensor(shape: [outputs, inputs], scalars: uniform(outputs * inputs)),
-                           prunable: true)
+                           prunable: role != .head)
         self.bias = bias ? Parameter(name: name + "bias", role: .bias, value: Tensor(shape: [outputs], scalars: uniform(outputs))) : nil
     }
 

@@ -16,6 +16,8 @@ public struct Checkpoint {
     public var optimizerVersion: String
     public var weights: [String: Tensor]
     public var optimizerState: [String: Tensor]
+    /// Pruning masks under `pruner/<parameter>/mask` (empty when the run does not prune).
+    public var masks: [String: Tensor]
     public var rngState: (UInt64, UInt64, UInt64, UInt64)
 
     /// Captures `trainer` after `epoch` epochs.
@@ -34,6 +36,11 @@ public struct Checkpoint {
             }
         }
         optimizerState = state
+        var m: [String: Tensor] = [:]
+        if let pruning = trainer.pruning {
+            for (t, mask) in zip(pruning.targets, pruning.masks) { m["pruner/\(t.name)/mask"] = Tensor(shape: mask.shape, scalars: mask.values) }
+        }
+        masks = m
         rngState = trainer.optimizer.rng.stream.state
     }
 
@@ -47,7 +54,7 @@ public struct Checkpoint {
             "optimizer.id": optimizerID, "optimizer.version": optimizerVersion,
             "optimizer.rng": [r.0, r.1, r.2, r.3].map { String($0) }.joined(separator: ","),
         ]
-        try writeAtomically(SafeTensors.encode(Array(weights) + Array(optimizerState), metadata: metadata), to: path)
+        try writeAtomically(SafeTensors.encode(Array(weights) + Array(optimizerState) + Array(masks), metadata: metadata), to: path)
     }
 
     /// Reads a checkpoint; a missing, truncated or foreign file is an error naming it.
@@ -75,8 +82,9 @@ public struct Checkpoint {
         let words = try field("optimizer.rng").split(separator: ",").compactMap { UInt64($0) }
         guard words.count == 4 else { throw GradusError("\(path): optimizer.rng should hold 4 integers") }
         rngState = (words[0], words[1], words[2], words[3])
-        weights = tensors.filter { !$0.key.hasPrefix("optimizer/") }
+        weights = tensors.filter { !$0.key.hasPrefix("optimizer/") && !$0.key.hasPrefix("pruner/") }
         optimizerState = tensors.filter { $0.key.hasPrefix("optimizer/") }
+        masks = tensors.filter { $0.key.hasPrefix("pruner/") }
     }
 
     /// Puts weights, optimizer state, step and RNG back into `trainer` (strict: every name must match).
@@ -98,6 +106,14 @@ public struct Checkpoint {
             })
         }
         try trainer.optimizer.restore(stepCount: stepCount, state: saved)
+        if let pruning = trainer.pruning {
+            for (t, mask) in zip(pruning.targets, pruning.masks) {
+                guard let m = masks["pruner/\(t.name)/mask"], m.count == mask.count else {
+                    throw GradusError("checkpoint lacks the pruning mask of \(t.name)")
+                }
+                mask.values = m.scalars
+            }
+        }
         trainer.optimizer.rng.stream = RandomStream(state: rngState)
         trainer.completedEpochs = epoch
     }

@@ -64,6 +64,7 @@ public final class PruningSession {
         ctx.total_steps = totalSteps
         ctx.services = HostServices.table
         ctx.rng = rng.handle
+        ctx.hyperparameters = hyperparameters.pointer
         if let score = vtable.score {
             var plan = gradus_prune_plan()
             ABIWrite.header(&plan)

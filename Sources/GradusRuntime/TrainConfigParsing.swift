@@ -6,7 +6,8 @@ import Yams
 /// what was expected. Optimizer hyperparameters are checked later against the plugin's schema.
 public enum TrainConfigParsing {
     public static let keys = ["dataset", "model.hidden", "optimizer", "optimizer.id", "optimizer.<hyperparameter>",
-                              "epochs", "batch_size", "seed", "test_fraction", "normalize"]
+                              "epochs", "batch_size", "seed", "test_fraction", "normalize",
+                              "pruner", "pruner.id", "pruner.<hyperparameter>", "prune_start_epoch", "prune_end_epoch"]
 
     /// Flattens a YAML document to (dotted key, text) pairs in document order.
     public static func flatten(yaml text: String, source: String) throws -> [(String, String)] {
@@ -49,6 +50,12 @@ public enum TrainConfigParsing {
         out.append(("seed", String(c.seed)))
         out.append(("test_fraction", "\(c.testFraction)"))
         out.append(("normalize", c.normalize))
+        if let p = c.pruner {
+            out.append(("pruner", p))
+            for (k, v) in c.prunerSettings { out.append(("pruner." + k, v)) }
+            out.append(("prune_start_epoch", String(c.pruneStartEpoch)))
+            if let end = c.pruneEndEpoch { out.append(("prune_end_epoch", String(end))) }
+        }
         return out
     }
 
@@ -82,6 +89,15 @@ public enum TrainConfigParsing {
             case "test_fraction":
                 guard let v = Double(text), v > 0, v < 1 else { throw GradusError("test_fraction=\(text): expected a number in (0, 1)") }
                 config.testFraction = v
+            case "pruner", "pruner.id":
+                if config.pruner != text { config.prunerSettings = [] }
+                config.pruner = text
+            case let k where k.hasPrefix("pruner."):
+                let name = String(k.dropFirst("pruner.".count))
+                config.prunerSettings.removeAll { $0.0 == name }
+                config.prunerSettings.append((name, text))
+            case "prune_start_epoch": config.pruneStartEpoch = try integer(key, text, min: 1)
+            case "prune_end_epoch": config.pruneEndEpoch = try integer(key, text, min: 1)
             case let k where k.hasPrefix("optimizer."):
                 let name = String(k.dropFirst("optimizer.".count))
                 settings.removeAll { $0.0 == name }

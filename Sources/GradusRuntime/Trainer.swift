@@ -14,6 +14,14 @@ public struct TrainConfig {
     public var batchSize = 64
     public var seed: UInt64 = 0
     public var testFraction = 0.2
+    /// A pruner plugin id (nil: no pruning) and its hyperparameters; `sparsity` is the final target.
+    public var pruner: String?
+    public var prunerSettings: [(String, String)] = []
+    /// Pruning events happen at the end of epochs start...end, following Zhu & Gupta's cubic ramp;
+    /// the end defaults to half the epochs. Events past the last epoch of a run do not happen.
+    public var pruneStartEpoch = 1
+    public var pruneEndEpoch: Int?
+    var pruneEnd: Int { pruneEndEpoch ?? max(pruneStartEpoch, epochs / 2) }
     /// "standardize": z-score every feature with the training split's statistics; "none": raw features.
     public var normalize = "standardize"
     public init() {}
@@ -26,9 +34,12 @@ public struct EpochMetrics: Sendable {
     public let testLoss: Double
     public let testAccuracy: Double
     public let seconds: Double
+    /// Fraction of masked prunable weights, when the run prunes.
+    public let sparsity: Double?
 
     public var jsonLine: String {
-        "{\"epoch\": \(epoch), \"train_loss\": \(trainLoss), \"test_loss\": \(testLoss), \"test_accuracy\": \(testAccuracy), \"seconds\": \(seconds)}"
+        let s = sparsity.map { ", \"sparsity\": \($0)" } ?? ""
+        return "{\"epoch\": \(epoch), \"train_loss\": \(trainLoss), \"test_loss\": \(testLoss), \"test_accuracy\": \(testAccuracy)\(s), \"seconds\": \(seconds)}"
     }
 }
 
@@ -39,6 +50,9 @@ public final class Trainer {
     public let test: Dataset
     public let model: Sequential
     public let optimizer: OptimizerSession
+    /// Masks for the prunable weights when the run prunes.
+    public let pruning: PruningSession?
+    private let finalSparsity: Double
     private let hostParameters: [HostParameter]
     /// Epochs finished so far (set by a restored checkpoint); `run` continues after them.
     public var completedEpochs = 0
@@ -75,6 +89,19 @@ public final class Trainer {
         let hp = try HyperparameterSet(schema: strategy.hyperparameters, overrides: config.optimizerSettings, owner: strategy.id)
         optimizer = try OptimizerSession(strategy: strategy, hyperparameters: hp, parameters: hostParameters, seed: config.seed,
                                          available: HostCapabilities.trainingRun)
+        if let prunerID = config.pruner {
+            guard config.pruneStartEpoch >= 1, config.pruneEnd >= config.pruneStartEpoch else {
+                throw GradusError("prune_start_epoch=\(config.pruneStartEpoch), prune_end_epoch=\(config.pruneEnd): expected 1 <= start <= end")
+            }
+            let p = try registry.require(prunerID, kind: .pruner)
+            let php = try HyperparameterSet(schema: p.hyperparameters, overrides: config.prunerSettings, owner: p.id)
+            let targets = zip(model.parameters, hostParameters).filter { $0.0.prunable }.map(\.1)
+            pruning = try PruningSession(strategy: p, hyperparameters: php, targets: targets, seed: config.seed)
+            finalSparsity = php["sparsity"]?.numeric ?? 0
+        } else {
+            pruning = nil
+            finalSparsity = 0
+        }
     }
 
     /// Runs the remaining epochs, calling `emit` after each; returns the last epoch's metrics.
@@ -94,9 +121,10 @@ public final class Trainer {
                 lossSum += try step(batch) * Double(batch.count)
                 i += config.batchSize
             }
+            try pruneIfScheduled(after: epoch)
             let (testLoss, accuracy) = evaluate(test)
             let m = EpochMetrics(epoch: epoch, trainLoss: lossSum / Double(train.count), testLoss: testLoss,
-                                 testAccuracy: accuracy, seconds: Date().timeIntervalSince(start))
+                                 testAccuracy: accuracy, seconds: Date().timeIntervalSince(start), sparsity: pruning?.sparsity)
             completedEpochs = epoch
             if let path = checkpointPath { try Checkpoint(self, epoch: epoch).write(to: path) }
             emit(m)
@@ -116,8 +144,24 @@ public final class Trainer {
         for (hp, g) in zip(hostParameters, grads) {
             g.value.withUnsafeBuffer { src in hp.grad.storage.baseAddress!.update(from: src.baseAddress!, count: src.count) }
         }
+        pruning?.applyToGradients()
         try optimizer.step(loss: value, run: TrainingRunContext(model: model, x: x, labels: y, loss: value))
+        if let pruning {
+            pruning.applyToWeights()            // decay and momentum would otherwise resurrect pruned weights
+            pruning.applyToState(of: optimizer)
+        }
         return value
+    }
+
+    /// Gradual magnitude pruning (Zhu & Gupta): at the end of epoch e in [start, end] the target is
+    /// s_f·(1 − (1 − k/n)³), k = e − start + 1, n = end − start + 1, reaching s_f at `end`.
+    func pruneIfScheduled(after epoch: Int) throws {
+        guard let pruning, epoch >= config.pruneStartEpoch, epoch <= config.pruneEnd else { return }
+        let k = Double(epoch - config.pruneStartEpoch + 1), n = Double(config.pruneEnd - config.pruneStartEpoch + 1)
+        let target = finalSparsity * (1 - Glibc.pow(1 - k / n, 3))
+        if let i = pruning.hyperparameters.index(of: "sparsity") { try pruning.hyperparameters.set(i, .real(target)) }
+        try pruning.prune(step: optimizer.stepCount)
+        pruning.applyToState(of: optimizer)
     }
 
     /// Mean loss and accuracy on `data`, without recording.

@@ -16,6 +16,13 @@ final class CheckpointTests: XCTestCase {
     func testResumingIsBitIdenticalToAContinuousRun() throws {
         let registry = TestSupport.builtinRegistry()
         for (opt, settings) in [("adam", [("lr", "0.003"), ("amsgrad", "true")]), ("sgd", [("lr", "0.05"), ("momentum", "0.9")])] {
+            func config(_ o: String, _ s: [(String, String)], epochs: Int) -> TrainConfig {
+                var c = self.config(o, s, epochs: epochs)
+                c.pruner = "magnitude"          // masks are part of the saved state
+                c.prunerSettings = [("sparsity", "0.6")]
+                c.pruneEndEpoch = 3
+                return c
+            }
             let continuous = try Trainer(config: config(opt, settings, epochs: 4), registry: registry)
             try continuous.run()
 
@@ -26,6 +33,7 @@ final class CheckpointTests: XCTestCase {
 
             let saved = try Checkpoint(contentsOf: path)
             XCTAssertEqual(saved.epoch, 2)
+            XCTAssertEqual(saved.masks.count, 1)
             var cfg = saved.config
             cfg.epochs = 4
             let resumed = try Trainer(config: cfg, registry: registry)

@@ -16,6 +16,25 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(trainer.optimizer.stepCount, 20 * Int64((1438 + 63) / 64))
     }
 
+    func testGradualMagnitudePruningTo80PercentKeepsAccuracy() throws {
+        var cfg = TrainConfig()
+        cfg.pruner = "magnitude"
+        cfg.prunerSettings = [("sparsity", "0.8")]
+        cfg.pruneEndEpoch = 10
+        let trainer = try Trainer(config: cfg, registry: TestSupport.builtinRegistry())
+        var sparsities: [Double] = []
+        let last = try XCTUnwrap(trainer.run { sparsities.append($0.sparsity ?? -1) })
+        XCTAssertEqual(sparsities, sparsities.sorted(), "sparsity never decreases")
+        XCTAssertEqual(sparsities[9], 0.8, accuracy: 1e-3)
+        XCTAssertEqual(sparsities[19], sparsities[9], "no pruning after prune_end_epoch")
+        let pruning = try XCTUnwrap(trainer.pruning)
+        XCTAssertEqual(pruning.targets.map(\.name), ["layers.0.weight"], "the head stays dense")
+        for (t, m) in zip(pruning.targets, pruning.masks) {
+            XCTAssertTrue(zip(t.value.values, m.values).allSatisfy { $1 != 0 || $0 == 0 }, "masked weights stay exactly zero")
+        }
+        XCTAssertGreaterThanOrEqual(last.testAccuracy, 0.94)
+    }
+
     func testSameSeedGivesTheSameBits() throws {
         var cfg = TrainConfig()
         cfg.epochs = 2
@@ -57,7 +76,7 @@ final class TrainingTests: XCTestCase {
             var cfg = TrainConfig()
             do { try TrainConfigParsing.apply(pairs, to: &cfg); return "no error" } catch { return "\(error)" }
         }
-        XCTAssertEqual(message([("epoch", "3")]), "unknown configuration key 'epoch' (expected one of: dataset, model.hidden, optimizer, optimizer.id, optimizer.<hyperparameter>, epochs, batch_size, seed, test_fraction, normalize)")
+        XCTAssertEqual(message([("epoch", "3")]), "unknown configuration key 'epoch' (expected one of: dataset, model.hidden, optimizer, optimizer.id, optimizer.<hyperparameter>, epochs, batch_size, seed, test_fraction, normalize, pruner, pruner.id, pruner.<hyperparameter>, prune_start_epoch, prune_end_epoch)")
         XCTAssertEqual(message([("epochs", "0")]), "epochs=0: expected an integer >= 1")
         XCTAssertEqual(message([("batch_size", "many")]), "batch_size=many: expected an integer >= 1")
         XCTAssertEqual(message([("model.hidden", "128,-1")]), "model.hidden=128,-1: expected positive layer sizes, e.g. 128 or 256,128")

@@ -10,18 +10,15 @@ struct MagnitudePruner: PrunerPlugin {
         .real("sparsity", default: 0.5, min: 0, max: 1, flags: [.schedulable], doc: "target fraction of zeros"),
         .choice("scope", values: ["layer", "global"], default: "layer", doc: "one threshold per tensor, or one over all tensors"),
     ]
-    let sparsity: Double, scope: PruneScope
+    let scope: PruneScope
 
-    init(_ hp: HyperparameterValues) throws {
-        sparsity = hp.real("sparsity")
-        scope = hp.choice("scope") == "global" ? .global : .layer
-    }
+    init(_ hp: HyperparameterValues) throws { scope = hp.choice("scope") == "global" ? .global : .layer }
 
     func score(_ targets: [PruneTarget], _ context: PruneContext) throws -> PrunePlan {
         for t in targets {
             for i in 0..<t.weight.count { t.scores[i] = abs(t.weight[i]) }
         }
-        return PrunePlan(sparsity: sparsity, scope: scope)
+        return PrunePlan(sparsity: context.hyperparameters.real("sparsity"), scope: scope)
     }
 }
 

@@ -33,6 +33,8 @@ public struct PruneContext {
     public let step: Int64
     /// 0 when unknown.
     public let totalSteps: Int64
+    /// The pruner's hyperparameters at this call, schedules applied (e.g. the current target sparsity).
+    public let hyperparameters: HyperparameterValues
 }
 
 /// A pruner that scores weights; the host ranks, masks, and applies masks to
@@ -53,8 +55,9 @@ extension PrunerPlugin {
 final class PrunerInstance {
     var plugin: any PrunerPlugin
     let services: UnsafePointer<gradus_host_services>?
-    init(_ plugin: any PrunerPlugin, services: UnsafePointer<gradus_host_services>?) {
-        self.plugin = plugin; self.services = services
+    let schema: SchemaIndex
+    init(_ plugin: any PrunerPlugin, services: UnsafePointer<gradus_host_services>?, schema: SchemaIndex) {
+        self.plugin = plugin; self.services = services; self.schema = schema
     }
 }
 
@@ -70,7 +73,7 @@ enum PrunerThunks {
                     throw PluginError.invalidArgument("create called with a descriptor this library did not publish")
                 }
                 let plugin = try type.init(HyperparameterValues(hp, schema: record.schema))
-                out.pointee = Unmanaged.passRetained(PrunerInstance(plugin, services: services)).toOpaque()
+                out.pointee = Unmanaged.passRetained(PrunerInstance(plugin, services: services, schema: record.schema)).toOpaque()
             }
         }
         v.destroy = { instance in
@@ -93,7 +96,9 @@ enum PrunerThunks {
                                                 mask: try TensorView(m), scores: try TensorView(s)))
                     }
                 }
-                let p = try box.plugin.score(list, PruneContext(step: ctx.pointee.step, totalSteps: ctx.pointee.total_steps))
+                let context = PruneContext(step: ctx.pointee.step, totalSteps: ctx.pointee.total_steps,
+                                           hyperparameters: HyperparameterValues(ctx.pointee.hyperparameters, schema: box.schema))
+                let p = try box.plugin.score(list, context)
                 plan.pointee.sparsity = p.sparsity
                 plan.pointee.scope = p.scope.rawValue
                 plan.pointee.skip = p.skip ? 1 : 0

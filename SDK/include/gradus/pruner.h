@@ -47,6 +47,7 @@ typedef struct gradus_prune_context {
     int64_t total_steps;                 /* planned length of the run; 0 when unknown */
     const gradus_host_services *services;
     gradus_rng_handle rng;
+    const gradus_hp_values *hyperparameters; /* the pruner's values at this call, schedules applied */
 } gradus_prune_context;
 
 #define GRADUS_PRUNE_EVENT_TRAIN_BEGIN 0

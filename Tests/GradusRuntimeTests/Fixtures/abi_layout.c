@@ -165,6 +165,7 @@ int main(void) {
     F(gradus_prune_context, total_steps);
     F(gradus_prune_context, services);
     F(gradus_prune_context, rng);
+    F(gradus_prune_context, hyperparameters);
     S(gradus_pruner_vtable);
     F(gradus_pruner_vtable, struct_size);
     F(gradus_pruner_vtable, abi_minor);
