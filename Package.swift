@@ -52,6 +52,7 @@ let package = Package(
             name: "gradus",
             dependencies: ["GradusRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        .executableTarget(name: "gradus-bench", dependencies: ["GradusRuntime", "GradusNN", "GradusCore"], path: "Benchmarks/Swift"),
         .testTarget(name: "GradusCoreTests", dependencies: ["GradusCore"]),
         .testTarget(name: "GradusRuntimeTests", dependencies: ["GradusRuntime", "CGradusABI"],
                     resources: [.copy("Fixtures")]),

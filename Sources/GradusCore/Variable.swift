@@ -19,8 +19,8 @@ public final class Variable {
     public let value: Tensor
     /// Leaves that want gradients, and every result computed from one while recording.
     public let requiresGrad: Bool
-    let inputs: [Variable]
-    let pullback: ((Variable) -> [Variable?])?
+    private(set) var inputs: [Variable]
+    private(set) var pullback: ((Variable) -> [Variable?])?
 
     /// A leaf (a parameter when `requiresGrad`, a constant otherwise).
     public init(_ value: Tensor, requiresGrad: Bool = false) {
@@ -38,6 +38,23 @@ public final class Variable {
     }
 
     public var shape: [Int] { value.shape }
+
+    /// Releases the graph behind this node iteratively: a chain of millions of recorded
+    /// operations would otherwise overflow the stack through nested deinitialisers.
+    deinit {
+        guard !inputs.isEmpty || pullback != nil else { return }
+        var stack: [Variable] = []
+        Variable.detach(self, into: &stack)
+        while var node = stack.popLast() {
+            if isKnownUniquelyReferenced(&node) { Variable.detach(node, into: &stack) }
+        }
+    }
+
+    private static func detach(_ v: Variable, into stack: inout [Variable]) {
+        v.pullback = nil            // the closure may hold the inputs too
+        stack.append(contentsOf: v.inputs)
+        v.inputs = []
+    }
 
     /// The result of an operation: recorded when recording is on and an input needs gradients.
     static func result(_ value: Tensor, _ inputs: [Variable], _ pullback: @escaping (Variable) -> [Variable?]) -> Variable {

@@ -125,6 +125,14 @@ final class GradientCheckTests: XCTestCase {
         XCTAssertEqual(h1.scalars, [-200, 200])
     }
 
+    func testLongChainsAreReleasedWithoutExhaustingTheStack() {
+        let a = Variable(Tensor(1), requiresGrad: true)
+        var y = a
+        for _ in 0..<300_000 { y = y * Variable(Tensor(1)) }
+        XCTAssertEqual(Autodiff.gradients(of: y, wrt: [a])[0].value.scalar, 1)
+        y = a  // drops the 300k-node graph
+    }
+
     func testCopyOnWrite() {
         let a = Tensor(shape: [3], scalars: [1, 2, 3])
         var b = a

@@ -1,0 +1,87 @@
+// gradus-bench: the Gradus side of the side-by-side benchmarks (Benchmarks/compare.py runs the
+// PyTorch side in the same invocation and prints ratios). Prints one JSON line per workload with
+// the median milliseconds over the repetitions. Build with -c release.
+import Foundation
+import GradusCore
+import GradusNN
+import GradusRuntime
+
+func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[s.count / 2] }
+
+/// Median wall time of `body` in milliseconds after `warmup` untimed runs.
+func measure(repeats: Int, warmup: Int = 2, _ body: () throws -> Void) rethrows -> Double {
+    for _ in 0..<warmup { try body() }
+    var times: [Double] = []
+    for _ in 0..<repeats {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        try body()
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+    }
+    return median(times)
+}
+
+func report(_ name: String, _ ms: Double, _ extra: String = "") {
+    print("{\"workload\": \"\(name)\", \"ms\": \(ms)\(extra)}")
+    fflush(stdout)
+}
+
+let registry = PluginRegistry(search: { var s = PluginSearch(); s.environmentPath = nil; return s }())
+let adam = try registry.require("adam", kind: .optimizer)
+
+/// One training step (forward, backward, Adam through the ABI) of an MLP on random data.
+func mlpStep(_ sizes: [Int], batch: Int, repeats: Int) throws -> Double {
+    var rng = RandomStream(seed: 1, stream: "bench")
+    let model = Sequential.mlp(sizes, seed: 1)
+    let x = Tensor(shape: [batch, sizes[0]], scalars: (0..<batch * sizes[0]).map { _ in rng.normal() })
+    let labels = (0..<batch).map { _ in Int(rng.next() % UInt64(sizes.last!)) }
+    let params = model.parameters.map { HostParameter(name: $0.name, role: .matrix, shape: $0.shape, storage: $0.storage) }
+    let session = try OptimizerSession(strategy: adam, hyperparameters: HyperparameterSet(schema: adam.hyperparameters, owner: "bench"),
+                                       parameters: params)
+    return try measure(repeats: repeats) {
+        let b = ParameterBindings(model.parameters)
+        let loss = crossEntropy(logits: model.forward(Variable(x), b, mode: .train), labels: labels)
+        let grads = Autodiff.gradients(of: loss, wrt: b.variables)
+        for (p, g) in zip(params, grads) {
+            g.value.withUnsafeBuffer { p.grad.storage.baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
+        }
+        try session.step()
+    }
+}
+
+/// The Adam plugin's step on `n` parameters in one tensor.
+func adamStep(_ n: Int, repeats: Int) throws -> Double {
+    let p = HostParameter(name: "w", role: .matrix, shape: [n], values: [Float](repeating: 0.5, count: n))
+    p.grad.values = [Float](repeating: 0.01, count: n)
+    let session = try OptimizerSession(strategy: adam, hyperparameters: HyperparameterSet(schema: adam.hyperparameters, owner: "bench"),
+                                       parameters: [p])
+    return try measure(repeats: repeats) { try session.step() }
+}
+
+/// Cost of one tiny recorded op (graph bookkeeping, not arithmetic), in microseconds.
+func perOpMicroseconds() -> Double {
+    let a = Variable(Tensor(shape: [1], scalars: [1]), requiresGrad: true), b = Variable(Tensor(shape: [1], scalars: [2]))
+    let n = 100_000
+    let ms = measure(repeats: 5) { var y = a; for _ in 0..<n { y = y * b }; _ = y }
+    return ms * 1000 / Double(n)
+}
+
+/// A plugin step on one tiny parameter: the whole cost of crossing the ABI once.
+func abiCallMicroseconds() throws -> Double {
+    let p = HostParameter(name: "w", role: .vector, shape: [1], values: [1])
+    let session = try OptimizerSession(strategy: adam, hyperparameters: HyperparameterSet(schema: adam.hyperparameters, owner: "bench"),
+                                       parameters: [p])
+    let n = 100_000
+    let ms = try measure(repeats: 5) { for _ in 0..<n { try session.step() } }
+    return ms * 1000 / Double(n)
+}
+
+let only = CommandLine.arguments.dropFirst().first
+func wanted(_ name: String) -> Bool { only == nil || only == name }
+if wanted("mlp_784_1024_1024_10_b256") { report("mlp_784_1024_1024_10_b256", try mlpStep([784, 1024, 1024, 10], batch: 256, repeats: 20)) }
+if wanted("mlp_64_256_256_10_b128") { report("mlp_64_256_256_10_b128", try mlpStep([64, 256, 256, 10], batch: 128, repeats: 200)) }
+if wanted("adam_16m") { report("adam_16m", try adamStep(16 * 1024 * 1024, repeats: 10)) }
+if wanted("per_op_us") { report("per_op_us", perOpMicroseconds() / 1000, ", \"us\": \(perOpMicroseconds())") }
+if wanted("abi_call_us") {
+    let us = try abiCallMicroseconds()
+    report("abi_call_us", us / 1000, ", \"us\": \(us)")
+}

@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmarks: the same workloads in PyTorch (CPU, eager, one thread) and in Gradus
+(`gradus-bench`, release build), run in this one invocation, printed as Gradus/PyTorch ratios.
+
+    swift build -c release --product gradus-bench
+    python Benchmarks/compare.py            # needs torch (CPU wheel) and numpy
+
+Gradus runs twice: with the environment as set, and with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
+unset for the benchmark alone (DESIGN.md §8). Medians of repeated runs; nothing is asserted.
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+
+import torch
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, ".build", "release", "gradus-bench")
+
+
+def median_ms(fn, repeats, warmup=2):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1e3)
+    return sorted(times)[len(times) // 2]
+
+
+def mlp_step(sizes, batch, repeats):
+    torch.manual_seed(1)
+    layers = []
+    for i in range(len(sizes) - 1):
+        layers.append(torch.nn.Linear(sizes[i], sizes[i + 1]))
+        if i < len(sizes) - 2:
+            layers.append(torch.nn.ReLU())
+    model = torch.nn.Sequential(*layers)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, foreach=False)
+    x = torch.randn(batch, sizes[0])
+    y = torch.randint(0, sizes[-1], (batch,))
+
+    def step():
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+    return median_ms(step, repeats)
+
+
+def adam_16m(fused):
+    p = torch.nn.Parameter(torch.full((16 * 1024 * 1024,), 0.5))
+    p.grad = torch.full_like(p, 0.01)
+    opt = torch.optim.Adam([p], lr=1e-3, fused=fused, foreach=False if not fused else None)
+    return median_ms(opt.step, 10)
+
+
+def per_op_us():
+    a = torch.ones(1, requires_grad=True)
+    b = torch.full((1,), 2.0)
+    n = 20000
+
+    def chain():
+        y = a
+        for _ in range(n):
+            y = y * b
+    return median_ms(chain, 5) * 1000 / n
+
+
+def gradus(env):
+    out = subprocess.run([BENCH], env=env, capture_output=True, text=True, check=True).stdout
+    return {r["workload"]: r for r in map(json.loads, out.splitlines())}
+
+
+def main():
+    if not os.path.exists(BENCH):
+        sys.exit(f"{BENCH} not found: run `swift build -c release --product gradus-bench` first")
+    torch.set_num_threads(1)
+    ref = {
+        "mlp_784_1024_1024_10_b256": mlp_step([784, 1024, 1024, 10], 256, 20),
+        "mlp_64_256_256_10_b128": mlp_step([64, 256, 256, 10], 128, 200),
+        "adam_16m": adam_16m(fused=True),
+        "adam_16m_forloop": adam_16m(fused=False),
+        "per_op_us": per_op_us(),
+    }
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    unset = {k: v for k, v in env.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+    runs = {"as set": gradus(env), "OpenBLAS vars unset": gradus(unset)}
+    print(f"torch {torch.__version__}, one thread; OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
+    print(f"{'workload':32} {'PyTorch':>12} " + " ".join(f"{name:>22}" for name in runs))
+    rows = [("mlp_784_1024_1024_10_b256", "ms"), ("mlp_64_256_256_10_b128", "ms"), ("adam_16m", "ms"), ("per_op_us", "us")]
+    for key, unit in rows:
+        cells = []
+        for r in runs.values():
+            g = r[key]["us"] if unit == "us" else r[key]["ms"]
+            cells.append(f"{g:9.3f} {unit} ({g / ref[key]:5.2f}x)")
+        print(f"{key:32} {ref[key]:9.3f} {unit} " + " ".join(f"{c:>22}" for c in cells))
+    g = runs["as set"]["adam_16m"]["ms"]
+    print(f"{'adam_16m vs torch for-loop':32} {ref['adam_16m_forloop']:9.3f} ms {g:9.3f} ms ({g / ref['adam_16m_forloop']:5.2f}x)")
+    call = runs["as set"]["abi_call_us"]["us"]
+    step = runs["as set"]["mlp_64_256_256_10_b128"]["ms"] * 1000
+    print(f"ABI crossing (Adam step on 1 parameter): {call:.3f} us = {100 * call / step:.2f}% of the small-MLP step")
+
+
+if __name__ == "__main__":
+    main()
