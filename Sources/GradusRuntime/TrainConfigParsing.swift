@@ -79,7 +79,6 @@ public enum TrainConfigParsing {
                 }
                 config.hidden = sizes.map { $0! }
             case "optimizer", "optimizer.id":
-                if config.optimizer != text { settings = [] }
                 config.optimizer = text
             case "epochs": config.epochs = try integer(key, text, min: 1)
             case "batch_size": config.batchSize = try integer(key, text, min: 1)
@@ -90,7 +89,6 @@ public enum TrainConfigParsing {
                 guard let v = Double(text), v > 0, v < 1 else { throw GradusError("test_fraction=\(text): expected a number in (0, 1)") }
                 config.testFraction = v
             case "pruner", "pruner.id":
-                if config.pruner != text { config.prunerSettings = [] }
                 config.pruner = text
             case let k where k.hasPrefix("pruner."):
                 let name = String(k.dropFirst("pruner.".count))

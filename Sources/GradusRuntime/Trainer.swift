@@ -8,8 +8,8 @@ public struct TrainConfig {
     public var dataset = "digits"
     public var hidden: [Int] = [128]
     public var optimizer = "adam"
-    /// Optimizer hyperparameters as text, validated against the plugin's schema.
-    public var optimizerSettings: [(String, String)] = [("lr", "0.001")]
+    /// Optimizer hyperparameters as text, validated against the plugin's schema (Adam's own default lr is 1e-3).
+    public var optimizerSettings: [(String, String)] = []
     public var epochs = 20
     public var batchSize = 64
     public var seed: UInt64 = 0

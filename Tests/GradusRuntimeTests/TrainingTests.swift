@@ -61,6 +61,7 @@ final class TrainingTests: XCTestCase {
         batch_size: 32
         """
         var cfg = TrainConfig()
+        try TrainConfigParsing.apply([("optimizer.momentum", "0.5")], to: &cfg)   // set before the id: kept, then overridden by the file
         try TrainConfigParsing.apply(TrainConfigParsing.flatten(yaml: yaml, source: "run.yaml"), to: &cfg)
         try TrainConfigParsing.apply([("optimizer.lr", "0.01"), ("seed", "7")], to: &cfg)
         XCTAssertEqual(cfg.hidden, [32, 16])
