@@ -30,14 +30,24 @@ struct Adam: OptimizerPlugin {
         let t = Double(p.slots[0][0])
         let stepSize = Float(hp.real("lr") / (1 - pow(beta1, t))), rootBC2 = Float((1 - pow(beta2, t)).squareRoot())
         let w1 = Float(1 - beta1), b2 = Float(beta2), w2 = Float(1 - beta2), sign: Float = hp.flag("maximize") ? -1 : 1
-        let m = p.slots[1], v = p.slots[2], vmax = amsgrad ? p.slots[3] : p.slots[2]
-        for i in 0..<p.count {
-            var g = sign * p.grad[i]
-            if wd != 0 { g += wd * p.value[i] }
-            m[i] += w1 * (g - m[i])
-            v[i] = v[i] * b2 + w2 * g * g
-            if amsgrad { vmax[i] = max(vmax[i], v[i]) }
-            p.value[i] += -stepSize * (m[i] / (vmax[i].squareRoot() / rootBC2 + eps))
+        let m = p.slots[1], v = p.slots[2], x = p.value, grad = p.grad
+        // Branch-free, alias-free loops vectorise; with λ = 0 the decay term adds exactly 0.
+        if amsgrad {
+            let vmax = p.slots[3]
+            for i in 0..<p.count {
+                let g = sign * grad[i] + wd * x[i]
+                m[i] += w1 * (g - m[i])
+                v[i] = v[i] * b2 + w2 * g * g
+                vmax[i] = max(vmax[i], v[i])
+                x[i] += -stepSize * (m[i] / (fastSqrt(vmax[i]) / rootBC2 + eps))
+            }
+        } else {
+            for i in 0..<p.count {
+                let g = sign * grad[i] + wd * x[i]
+                m[i] += w1 * (g - m[i])
+                v[i] = v[i] * b2 + w2 * g * g
+                x[i] += -stepSize * (m[i] / (fastSqrt(v[i]) / rootBC2 + eps))
+            }
         }
     }
 }

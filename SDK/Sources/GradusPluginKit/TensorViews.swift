@@ -1,4 +1,10 @@
 import CGradusABI
+import GradusKitMath
+
+/// √x without libm's errno side effect, so inner loops that use it vectorise
+/// (`Float.squareRoot()` does not on Linux). Keep such loops free of branches too.
+@inlinable @inline(__always)
+public func fastSqrt(_ x: Float) -> Float { gradus_kit_sqrtf(x) }
 
 /// A borrowed float32 tensor handed to a plugin: valid only during the call.
 public struct TensorView {

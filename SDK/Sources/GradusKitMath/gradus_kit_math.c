@@ -1,0 +1,3 @@
+#include "gradus_kit_math.h"
+
+int gradus_kit_math_version(void) { return 1; }
