@@ -42,7 +42,7 @@ func mlpStep(_ sizes: [Int], batch: Int, repeats: Int) throws -> Double {
         let loss = crossEntropy(logits: model.forward(Variable(x), b, mode: .train), labels: labels)
         let grads = Autodiff.gradients(of: loss, wrt: b.variables)
         for (p, g) in zip(params, grads) {
-            g.value.withUnsafeBuffer { p.grad.storage.baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
+            g.value.copy(to: p.grad.backing.pointer)
         }
         try session.step()
     }

@@ -80,6 +80,11 @@ public struct Tensor: CustomStringConvertible {
         return try body(storage.buffer)
     }
 
+    /// Copies every element to `destination`, which must hold `count` floats.
+    public func copy(to destination: UnsafeMutablePointer<Float>) {
+        destination.update(from: storage.pointer, count: count)
+    }
+
     /// The same elements with another shape of equal size (storage shared).
     public func reshaped(_ newShape: [Int]) -> Tensor {
         precondition(newShape.reduce(1, *) == count, "cannot reshape \(shape) to \(newShape)")

@@ -95,7 +95,7 @@ public struct Checkpoint {
         for p in trainer.model.parameters {
             guard let w = weights[p.name] else { throw GradusError("checkpoint lacks weights for \(p.name)") }
             guard w.shape == p.shape else { throw GradusError("checkpoint has \(p.name) with shape \(w.shape), the model has \(p.shape)") }
-            w.withUnsafeBuffer { p.storage.pointer.update(from: $0.baseAddress!, count: $0.count) }
+            w.copy(to: p.storage.pointer)
         }
         var saved: [[[Float]]] = []
         for param in trainer.optimizer.parameters {

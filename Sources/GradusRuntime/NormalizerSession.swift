@@ -24,15 +24,13 @@ public final class NormalizerSession {
         var cfg = gradus_norm_config()
         ABIWrite.header(&cfg)
         let dims = inputShape.map { Int64($0) }
-        var out: UnsafeMutableRawPointer?
-        try dims.withUnsafeBufferPointer { d in
+        let created = try dims.withUnsafeBufferPointer { d in
             cfg.input_shape = d.baseAddress
             cfg.ndim = Int32(inputShape.count)
             cfg.channel_axis = Int32(channelAxis)
             cfg.normalized_dims = Int32(normalizedDims)
-            try PluginCall.check(strategy.id, "create") { v.create!(strategy.raw, HostServices.table, hyperparameters.pointer, &cfg, &out) }
+            return try PluginCall.create(strategy.id) { v.create!(strategy.raw, HostServices.table, hyperparameters.pointer, &cfg, $0) }
         }
-        guard let created = out else { throw GradusError("\(strategy.id): create returned OK but no instance") }
         instance = created
         var p: UnsafePointer<gradus_norm_tensor_spec>?, pc: UInt32 = 0
         var b: UnsafePointer<gradus_norm_tensor_spec>?, bc: UInt32 = 0

@@ -36,11 +36,7 @@ public final class OptimizerSession {
         self.parameters = parameters
         vtable = v
         rng = HostRandomStream(RandomStream(seed: seed, stream: strategy.id + "/" + groupName))
-        var out: UnsafeMutableRawPointer?
-        try PluginCall.check(strategy.id, "create") {
-            v.create!(strategy.raw, HostServices.table, hyperparameters.pointer, &out)
-        }
-        guard let created = out else { throw GradusError("\(strategy.id): create returned OK but no instance") }
+        let created = try PluginCall.create(strategy.id) { v.create!(strategy.raw, HostServices.table, hyperparameters.pointer, $0) }
         instance = created
         let layout: [(name: String, likeParameter: Bool, masked: Bool, initial: Double)]
         do {
@@ -160,6 +156,14 @@ enum PluginCall {
         guard status != GRADUS_OK else { return }
         let message = PluginErrorSlot.shared.take() ?? "no message"
         throw GradusError("\(id): \(function) failed (\(statusName(status))): \(message)")
+    }
+
+    /// Runs a plugin's create function and returns the instance it made.
+    static func create(_ id: String, _ body: (UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> Int32) throws -> UnsafeMutableRawPointer {
+        var out: UnsafeMutableRawPointer?
+        try check(id, "create") { body(&out) }
+        guard let created = out else { throw GradusError("\(id): create returned OK but no instance") }
+        return created
     }
 
     static func statusName(_ s: Int32) -> String {

@@ -31,10 +31,7 @@ public final class PruningSession {
         rng = HostRandomStream(RandomStream(seed: seed, stream: strategy.id))
         masks = targets.map { HostTensor(shape: $0.value.shape, repeating: 1) }
         scores = targets.map { HostTensor(shape: $0.value.shape) }
-        var out: UnsafeMutableRawPointer?
-        try PluginCall.check(strategy.id, "create") { v.create!(strategy.raw, HostServices.table, hyperparameters.pointer, &out) }
-        guard let created = out else { throw GradusError("\(strategy.id): create returned OK but no instance") }
-        instance = created
+        instance = try PluginCall.create(strategy.id) { v.create!(strategy.raw, HostServices.table, hyperparameters.pointer, $0) }
         cNames = targets.map { strdup($0.name)! }
         cTargets = .allocate(capacity: max(1, targets.count))
         for (i, t) in targets.enumerated() {

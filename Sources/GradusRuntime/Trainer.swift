@@ -142,7 +142,7 @@ public final class Trainer {
         guard value.isFinite else { throw GradusError("loss is \(value) at step \(optimizer.stepCount + 1); lower the learning rate") }
         let grads = Autodiff.gradients(of: loss, wrt: bindings.variables)
         for (hp, g) in zip(hostParameters, grads) {
-            g.value.withUnsafeBuffer { src in hp.grad.storage.baseAddress!.update(from: src.baseAddress!, count: src.count) }
+            g.value.copy(to: hp.grad.backing.pointer)
         }
         pruning?.applyToGradients()
         try optimizer.step(loss: value, run: TrainingRunContext(model: model, x: x, labels: y, loss: value))

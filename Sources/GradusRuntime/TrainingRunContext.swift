@@ -40,10 +40,10 @@ final class TrainingRunContext: RunContext {
             guard let src = v[i], out[i] != nil else { return invalid("hessian_vector_product: vector \(i) is NULL") }
             vectors.append(Tensor(shape: p.shape, storage: TensorStorage(copying: src, count: p.storage.count)))
         }
-        let bindings = GradMode.with(recording: true) { ParameterBindings(parameters) }
+        let bindings = ParameterBindings(parameters)
         let loss = GradMode.with(recording: true) { lossVariable(bindings) }
         let hv = Autodiff.hessianVectorProduct(of: loss, wrt: bindings.variables, vectors: vectors)
-        for (i, t) in hv.enumerated() { t.withUnsafeBuffer { out[i]!.update(from: $0.baseAddress!, count: $0.count) } }
+        for (i, t) in hv.enumerated() { t.copy(to: out[i]!) }
         return GRADUS_OK
     }
 
@@ -63,7 +63,7 @@ final class TrainingRunContext: RunContext {
             let g = Autodiff.gradients(of: l, wrt: bindings.variables)
             for (i, t) in g.enumerated() {
                 guard let dst = grads[i] else { continue }
-                t.value.withUnsafeBuffer { dst.update(from: $0.baseAddress!, count: $0.count) }
+                t.value.copy(to: dst)
             }
         }
         return GRADUS_OK
