@@ -25,6 +25,14 @@ public prefix func - (a: Variable) -> Variable {
     Variable.result(a.value.map { -$0 }, [a]) { g in [-g] }
 }
 
+/// Addition of a constant.
+public func + (a: Variable, s: Float) -> Variable {
+    Variable.result(a.value.map { $0 + s }, [a]) { g in [g] }
+}
+
+/// Division of a constant by a variable (element-wise).
+public func / (s: Float, a: Variable) -> Variable { Variable(Tensor(s)) / a }
+
 /// Multiplication by a constant.
 public func * (a: Variable, s: Float) -> Variable {
     Variable.result(a.value.map { $0 * s }, [a]) { g in [g * s] }
@@ -93,6 +101,21 @@ extension Variable {
     public func log() -> Variable {
         Variable.result(value.map { logf($0) }, [self]) { [self] g in [g / self] }
     }
+
+    public func sqrt() -> Variable {
+        Variable.result(value.map { $0.squareRoot() }, [self]) { [self] g in [g * 0.5 / self.sqrt()] }
+    }
+
+    /// 1/√x.
+    public func rsqrt() -> Variable {
+        Variable.result(value.map { 1 / $0.squareRoot() }, [self]) { [self] g in
+            let y = self.rsqrt()
+            return [g * (y * y * y) * -0.5]
+        }
+    }
+
+    /// Row-wise softmax over the last axis.
+    public func softmax() -> Variable { logSoftmax().exp() }
 
     /// Row-wise log-softmax over the last axis.
     public func logSoftmax() -> Variable {
