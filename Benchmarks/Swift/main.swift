@@ -28,24 +28,20 @@ func report(_ name: String, _ ms: Double, _ extra: String = "") {
 let registry = PluginRegistry(search: { var s = PluginSearch(); s.environmentPath = nil; return s }())
 let adam = try registry.require("adam", kind: .optimizer)
 
-/// One training step (forward, backward, Adam through the ABI) of an MLP on random data.
+/// One training step (forward, backward, Adam through the ABI) of an MLP on random data,
+/// through the same `Trainer.step` that `gradus train` runs.
 func mlpStep(_ sizes: [Int], batch: Int, repeats: Int) throws -> Double {
     var rng = RandomStream(seed: 1, stream: "bench")
-    let model = Sequential.mlp(sizes, seed: 1)
     let x = Tensor(shape: [batch, sizes[0]], scalars: (0..<batch * sizes[0]).map { _ in rng.normal() })
-    let labels = (0..<batch).map { _ in Int(rng.next() % UInt64(sizes.last!)) }
-    let params = model.parameters.map { HostParameter(name: $0.name, role: .matrix, shape: $0.shape, storage: $0.storage) }
-    let session = try OptimizerSession(strategy: adam, hyperparameters: HyperparameterSet(schema: adam.hyperparameters, owner: "bench"),
-                                       parameters: params)
-    return try measure(repeats: repeats) {
-        let b = ParameterBindings(model.parameters)
-        let loss = crossEntropy(logits: model.forward(Variable(x), b, mode: .train), labels: labels)
-        let grads = Autodiff.gradients(of: loss, wrt: b.variables)
-        for (p, g) in zip(params, grads) {
-            g.value.copy(to: p.grad.backing.pointer)
-        }
-        try session.step()
-    }
+    let labels = (0..<batch).map { i in i % sizes.last! }      // every class present
+    let data = try Dataset(name: "random", features: x, labels: labels)
+    var config = TrainConfig()
+    config.hidden = Array(sizes.dropFirst().dropLast())
+    config.batchSize = batch
+    config.seed = 1
+    let trainer = try Trainer(config: config, train: data, test: data, registry: registry)
+    let rows = Array(0..<batch)[...]
+    return try measure(repeats: repeats) { _ = try trainer.step(rows) }
 }
 
 /// The Adam plugin's step on `n` parameters in one tensor.

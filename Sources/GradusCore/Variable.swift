@@ -56,6 +56,19 @@ public final class Variable {
         v.inputs = []
     }
 
+    /// An operation defined outside the core (e.g. a normalizer plugin's kernel form): `pullback`
+    /// maps the output gradient to one gradient per input. Differentiating it again is only
+    /// correct when the pullback is itself written with differentiable ops.
+    /// A pullback that throws records its error (see `Autodiff.takeFailure`) and passes no gradient.
+    public static func custom(_ value: Tensor, inputs: [Variable], pullback: @escaping (Variable) throws -> [Variable?]) -> Variable {
+        result(value, inputs) { g in
+            do { return try pullback(g) } catch {
+                Autodiff.recordFailure(error)
+                return inputs.map { _ in nil }
+            }
+        }
+    }
+
     /// The result of an operation: recorded when recording is on and an input needs gradients.
     static func result(_ value: Tensor, _ inputs: [Variable], _ pullback: @escaping (Variable) -> [Variable?]) -> Variable {
         guard GradMode.recording, inputs.contains(where: \.requiresGrad) else { return Variable(value) }
@@ -65,6 +78,24 @@ public final class Variable {
 
 /// Reverse-mode differentiation.
 public enum Autodiff {
+    nonisolated(unsafe) private static var failure: Error?
+
+    static func recordFailure(_ error: Error) { if failure == nil { failure = error } }
+
+    /// The first error a custom pullback threw since the last call (then cleared).
+    public static func takeFailure() -> Error? {
+        defer { failure = nil }
+        return failure
+    }
+
+    /// `gradients(of:wrt:)`, throwing the first error a custom op's pullback reported.
+    public static func checkedGradients(of output: Variable, wrt: [Variable], createGraph: Bool = false) throws -> [Variable] {
+        _ = takeFailure()
+        let g = gradients(of: output, wrt: wrt, createGraph: createGraph)
+        if let error = takeFailure() { throw error }
+        return g
+    }
+
     /// d(output)/d(each of `wrt`), seeded with `seed` (ones when nil; output must then have one element).
     /// With `createGraph`, the backward pass is recorded so the results can be differentiated again.
     public static func gradients(of output: Variable, wrt: [Variable], seed: Variable? = nil,

@@ -7,14 +7,40 @@ public enum Mode: Sendable { case train, eval }
 public protocol Module: AnyObject {
     /// Every parameter, named from this module down (`0.weight`, `1.bias`, ...).
     var parameters: [Parameter] { get }
+    /// Non-trained state saved with the model (running statistics), named like parameters.
+    var buffers: [Buffer] { get }
     /// y = f(x). `bindings` gives the leaf variable to use for each parameter in this pass.
-    func forward(_ x: Variable, _ bindings: ParameterBindings, mode: Mode) -> Variable
+    /// Throws when a plugin behind the module fails.
+    func forward(_ x: Variable, _ bindings: ParameterBindings, mode: Mode) throws -> Variable
+}
+
+extension Module {
+    public var buffers: [Buffer] { [] }
+}
+
+/// A named tensor a module keeps between passes without training it (e.g. a running mean).
+/// Its storage is shared with the C views handed to normalizer plugins.
+public final class Buffer {
+    public let name: String
+    public let shape: [Int]
+    public let storage: TensorStorage
+    public init(name: String, shape: [Int], storage: TensorStorage) {
+        precondition(storage.count == shape.reduce(1, *), "buffer \(name): storage of \(storage.count) for \(shape)")
+        self.name = name; self.shape = shape; self.storage = storage
+    }
+    public var value: Tensor { Tensor(shape: shape, storage: storage) }
 }
 
 /// The leaf variables of one forward pass, one per parameter, so gradients can be read back.
 public final class ParameterBindings {
     private var byIdentity: [ObjectIdentifier: Variable] = [:]
     public private(set) var ordered: [(Parameter, Variable)] = []
+    /// The random stream of this pass (dropout masks). A re-evaluation of the same batch
+    /// passes a copy of the same stream, so it sees the same masks.
+    public var rng = RandomStream(seed: 0, stream: "dropout")
+    /// Whether train-mode normalizers update their running statistics in this pass; false for
+    /// re-evaluations (loss, HVP, evaluate_at) so a service call leaves the model as it was.
+    public var updatesStatistics = true
 
     public init(_ parameters: [Parameter]) {
         for p in parameters { bind(p, p.variable()) }
@@ -27,6 +53,16 @@ public final class ParameterBindings {
             precondition(p.shape == v.shape, "\(p.name): value of shape \(v.shape), expected \(p.shape)")
             bind(p, Variable(v, requiresGrad: true))
         }
+    }
+
+    /// Binds `p` to another value for this pass (a leaf that wants gradients); returns the leaf.
+    @discardableResult
+    public func replace(_ p: Parameter, with value: Tensor) -> Variable {
+        precondition(p.shape == value.shape, "\(p.name): value of shape \(value.shape), expected \(p.shape)")
+        let v = Variable(value, requiresGrad: true)
+        byIdentity[ObjectIdentifier(p)] = v
+        if let i = ordered.firstIndex(where: { $0.0 === p }) { ordered[i].1 = v } else { ordered.append((p, v)) }
+        return v
     }
 
     private func bind(_ p: Parameter, _ v: Variable) {
@@ -59,7 +95,7 @@ public final class Linear: Module {
 
     public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
 
-    public func forward(_ x: Variable, _ b: ParameterBindings, mode: Mode) -> Variable {
+    public func forward(_ x: Variable, _ b: ParameterBindings, mode: Mode) throws -> Variable {
         let y = matmul(x, b[weight], transposeB: true)
         return bias.map { y + b[$0] } ?? y
     }
@@ -71,7 +107,7 @@ public final class Activation: Module {
     public let kind: Kind
     public init(_ kind: Kind) { self.kind = kind }
     public var parameters: [Parameter] { [] }
-    public func forward(_ x: Variable, _ b: ParameterBindings, mode: Mode) -> Variable {
+    public func forward(_ x: Variable, _ b: ParameterBindings, mode: Mode) throws -> Variable {
         switch kind {
         case .relu: return x.relu()
         case .tanh: return x.tanh()
@@ -85,20 +121,11 @@ public final class Sequential: Module {
     public let layers: [Module]
     public init(_ layers: [Module]) { self.layers = layers }
     public var parameters: [Parameter] { layers.flatMap(\.parameters) }
-    public func forward(_ x: Variable, _ b: ParameterBindings, mode: Mode) -> Variable {
-        layers.reduce(x) { $1.forward($0, b, mode: mode) }
+    public var buffers: [Buffer] { layers.flatMap(\.buffers) }
+    public func forward(_ x: Variable, _ b: ParameterBindings, mode: Mode) throws -> Variable {
+        var y = x
+        for layer in layers { y = try layer.forward(y, b, mode: mode) }
+        return y
     }
 
-    /// An MLP: Linear/ReLU pairs, the last Linear marked as the head.
-    public static func mlp(_ sizes: [Int], seed: UInt64) -> Sequential {
-        precondition(sizes.count >= 2, "an MLP needs at least input and output sizes")
-        var rng = RandomStream(seed: seed, stream: "init")
-        var layers: [Module] = []
-        for i in 0..<(sizes.count - 1) {
-            let last = i == sizes.count - 2
-            layers.append(Linear(sizes[i], sizes[i + 1], name: "layers.\(layers.count).", rng: &rng, role: last ? .head : .matrix))
-            if !last { layers.append(Activation(.relu)) }
-        }
-        return Sequential(layers)
-    }
 }

@@ -1,16 +1,20 @@
 import Foundation
 import GradusCore
 
-/// A training checkpoint in one safetensors file: the weights under their parameter names
-/// (loadable by Python's safetensors), the optimizer's host-managed state under
-/// `optimizer/<parameter>/<slot>`, and in the metadata the configuration, epoch, step,
-/// optimizer id and version, and the optimizer's RNG state. Written atomically.
+/// A training checkpoint in one safetensors file: the weights and normalizer buffers under
+/// their names (loadable by Python's safetensors), the optimizer's host-managed state under
+/// `optimizer/<parameter>/<slot>`, pruning masks under `pruner/<parameter>/mask`, and in the
+/// metadata the configuration, position (epochs done, batches into the next, step), the
+/// optimizer id and version, and each parameter group's RNG state. Written atomically.
 public struct Checkpoint {
     public static let format = "gradus-checkpoint-1"
 
     public var config: TrainConfig
     /// Epochs completed.
     public var epoch: Int
+    /// Batches done in the epoch after `epoch`, and their summed loss (mid-epoch checkpoints).
+    public var batchesIntoEpoch: Int
+    public var epochLossSum: Double
     public var stepCount: Int64
     public var optimizerID: String
     public var optimizerVersion: String
@@ -18,21 +22,27 @@ public struct Checkpoint {
     public var optimizerState: [String: Tensor]
     /// Pruning masks under `pruner/<parameter>/mask` (empty when the run does not prune).
     public var masks: [String: Tensor]
-    public var rngState: (UInt64, UInt64, UInt64, UInt64)
+    /// Each parameter group's optimizer RNG state, by group name.
+    public var rngStates: [String: (UInt64, UInt64, UInt64, UInt64)]
 
-    /// Captures `trainer` after `epoch` epochs.
-    public init(_ trainer: Trainer, epoch: Int) {
+    /// Captures `trainer` where it stands (after its completed epochs and batches).
+    public init(_ trainer: Trainer) {
         config = trainer.config
-        self.epoch = epoch
+        epoch = trainer.completedEpochs
+        batchesIntoEpoch = trainer.batchesIntoEpoch
+        epochLossSum = trainer.epochLossSum
         stepCount = trainer.optimizer.stepCount
         optimizerID = trainer.optimizer.strategy.id
         optimizerVersion = trainer.optimizer.strategy.version
-        weights = Dictionary(uniqueKeysWithValues: trainer.model.parameters.map { ($0.name, $0.value) })
+        weights = Dictionary(uniqueKeysWithValues: trainer.model.parameters.map { ($0.name, $0.value) }
+                                                   + trainer.model.buffers.map { ($0.name, Tensor(shape: $0.shape, scalars: $0.value.scalars)) })
         var state: [String: Tensor] = [:]
-        for (p, param) in trainer.optimizer.parameters.enumerated() {
-            for (s, slot) in trainer.optimizer.slots.enumerated() {
-                let t = trainer.optimizer.state[p][s]
-                state["optimizer/\(param.name)/\(slot.name)"] = Tensor(shape: t.shape, scalars: t.values)
+        for session in trainer.optimizers {
+            for (p, param) in session.parameters.enumerated() {
+                for (s, slot) in session.slots.enumerated() {
+                    let t = session.state[p][s]
+                    state["optimizer/\(param.name)/\(slot.name)"] = Tensor(shape: t.shape, scalars: t.values)
+                }
             }
         }
         optimizerState = state
@@ -41,19 +51,18 @@ public struct Checkpoint {
             for (t, mask) in zip(pruning.targets, pruning.masks) { m["pruner/\(t.name)/mask"] = Tensor(shape: mask.shape, scalars: mask.values) }
         }
         masks = m
-        rngState = trainer.optimizer.rng.stream.state
+        rngStates = Dictionary(uniqueKeysWithValues: trainer.optimizers.map { ($0.groupName, $0.rng.stream.state) })
     }
 
     /// Writes the checkpoint to `path` atomically.
     public func write(to path: String) throws {
-        let r = rngState
-        let metadata: [String: String] = [
+        var metadata: [String: String] = [
             "format": Checkpoint.format,
             "config": try String(decoding: JSONSerialization.data(withJSONObject: TrainConfigParsing.pairs(config).map { [$0.0, $0.1] }), as: UTF8.self),
-            "epoch": String(epoch), "step": String(stepCount),
+            "epoch": String(epoch), "batch": String(batchesIntoEpoch), "epoch_loss_sum": "\(epochLossSum)", "step": String(stepCount),
             "optimizer.id": optimizerID, "optimizer.version": optimizerVersion,
-            "optimizer.rng": [r.0, r.1, r.2, r.3].map { String($0) }.joined(separator: ","),
         ]
+        for (group, r) in rngStates { metadata["optimizer.rng/" + group] = [r.0, r.1, r.2, r.3].map { String($0) }.joined(separator: ",") }
         try writeAtomically(SafeTensors.encode(Array(weights) + Array(optimizerState) + Array(masks), metadata: metadata), to: path)
     }
 
@@ -74,14 +83,20 @@ public struct Checkpoint {
         cfg.optimizerSettings = []
         try TrainConfigParsing.apply(pairs.map { ($0[0], $0[1]) }, to: &cfg)
         config = cfg
-        guard let e = Int(try field("epoch")), let s = Int64(try field("step")) else { throw GradusError("\(path): epoch or step is not an integer") }
-        epoch = e
-        stepCount = s
+        guard let e = Int(try field("epoch")), let b = Int(try field("batch")), let s = Int64(try field("step")),
+              let l = Double(try field("epoch_loss_sum")) else {
+            throw GradusError("\(path): epoch, batch, step or epoch_loss_sum is not a number")
+        }
+        (epoch, batchesIntoEpoch, stepCount, epochLossSum) = (e, b, s, l)
         optimizerID = try field("optimizer.id")
         optimizerVersion = try field("optimizer.version")
-        let words = try field("optimizer.rng").split(separator: ",").compactMap { UInt64($0) }
-        guard words.count == 4 else { throw GradusError("\(path): optimizer.rng should hold 4 integers") }
-        rngState = (words[0], words[1], words[2], words[3])
+        var states: [String: (UInt64, UInt64, UInt64, UInt64)] = [:]
+        for (key, value) in meta where key.hasPrefix("optimizer.rng/") {
+            let words = value.split(separator: ",").compactMap { UInt64($0) }
+            guard words.count == 4 else { throw GradusError("\(path): \(key) should hold 4 integers") }
+            states[String(key.dropFirst("optimizer.rng/".count))] = (words[0], words[1], words[2], words[3])
+        }
+        rngStates = states
         weights = tensors.filter { !$0.key.hasPrefix("optimizer/") && !$0.key.hasPrefix("pruner/") }
         optimizerState = tensors.filter { $0.key.hasPrefix("optimizer/") }
         masks = tensors.filter { $0.key.hasPrefix("pruner/") }
@@ -92,20 +107,29 @@ public struct Checkpoint {
         guard trainer.optimizer.strategy.id == optimizerID else {
             throw GradusError("checkpoint was written by optimizer \(optimizerID), this run uses \(trainer.optimizer.strategy.id)")
         }
-        for p in trainer.model.parameters {
-            guard let w = weights[p.name] else { throw GradusError("checkpoint lacks weights for \(p.name)") }
-            guard w.shape == p.shape else { throw GradusError("checkpoint has \(p.name) with shape \(w.shape), the model has \(p.shape)") }
-            w.copy(to: p.storage.pointer)
+        let named = trainer.model.parameters.map { ($0.name, $0.shape, $0.storage) } + trainer.model.buffers.map { ($0.name, $0.shape, $0.storage) }
+        for (name, shape, _) in named {
+            guard let w = weights[name] else { throw GradusError("checkpoint lacks weights for \(name)") }
+            guard w.shape == shape else { throw GradusError("checkpoint has \(name) with shape \(w.shape), the model has \(shape)") }
         }
-        var saved: [[[Float]]] = []
-        for param in trainer.optimizer.parameters {
-            saved.append(try trainer.optimizer.slots.map { slot in
-                let key = "optimizer/\(param.name)/\(slot.name)"
-                guard let t = optimizerState[key] else { throw GradusError("checkpoint lacks optimizer state '\(key)'") }
-                return t.scalars
+        for session in trainer.optimizers where rngStates[session.groupName] == nil {
+            throw GradusError("checkpoint lacks the RNG state of parameter group '\(session.groupName)'")
+        }
+        var saved: [[[[Float]]]] = []
+        for session in trainer.optimizers {
+            saved.append(try session.parameters.map { param in
+                try session.slots.map { slot in
+                    let key = "optimizer/\(param.name)/\(slot.name)"
+                    guard let t = optimizerState[key] else { throw GradusError("checkpoint lacks optimizer state '\(key)'") }
+                    return t.scalars
+                }
             })
         }
-        try trainer.optimizer.restore(stepCount: stepCount, state: saved)
+        for (name, _, storage) in named { weights[name]!.copy(to: storage.pointer) }
+        for (session, state) in zip(trainer.optimizers, saved) {
+            try session.restore(stepCount: stepCount, state: state)
+            session.rng.stream = RandomStream(state: rngStates[session.groupName]!)
+        }
         if let pruning = trainer.pruning {
             for (t, mask) in zip(pruning.targets, pruning.masks) {
                 guard let m = masks["pruner/\(t.name)/mask"], m.count == mask.count else {
@@ -114,7 +138,8 @@ public struct Checkpoint {
                 mask.values = m.scalars
             }
         }
-        trainer.optimizer.rng.stream = RandomStream(state: rngState)
         trainer.completedEpochs = epoch
+        trainer.batchesIntoEpoch = batchesIntoEpoch
+        trainer.epochLossSum = epochLossSum
     }
 }

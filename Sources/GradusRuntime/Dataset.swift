@@ -7,11 +7,13 @@ public struct Dataset {
     public let features: Tensor
     public let labels: [Int]
     public let classes: Int
+    /// One sample's image shape [C, H, W] when the features are images (row-major pixels).
+    public var imageShape: [Int]?
 
     public var count: Int { labels.count }
     public var featureCount: Int { features.shape[1] }
 
-    public init(name: String, features: Tensor, labels: [Int]) throws {
+    public init(name: String, features: Tensor, labels: [Int], imageShape: [Int]? = nil) throws {
         guard features.rank == 2, features.shape[0] == labels.count else {
             throw GradusError("\(name): features \(features.shape) do not match \(labels.count) labels")
         }
@@ -20,6 +22,12 @@ public struct Dataset {
         self.features = features
         self.labels = labels
         classes = (labels.max() ?? 0) + 1
+        if let imageShape, imageShape.count != 3 || imageShape.reduce(1, *) != features.shape[1] {
+            throw GradusError("\(name): image shape \(imageShape) does not hold \(features.shape[1]) features")
+        }
+        // A square number of features reads as one grey square image (CSV rows of pixels).
+        let side = Int(Double(features.shape[1]).squareRoot().rounded())
+        self.imageShape = imageShape ?? (side > 1 && side * side == features.shape[1] ? [1, side, side] : nil)
     }
 
     /// The UCI optical-recognition digits (1797 images of 8×8 pixels in 0...16, 10 classes), shipped
@@ -29,7 +37,7 @@ public struct Dataset {
             throw GradusError("the bundled digits dataset is missing from \(Bundle.module.bundlePath)")
         }
         let raw = try csv(path: url.path, labelColumn: "label")
-        return try Dataset(name: "digits", features: raw.features.map { $0 / 16 }, labels: raw.labels)
+        return try Dataset(name: "digits", features: raw.features.map { $0 / 16 }, labels: raw.labels, imageShape: [1, 8, 8])
     }
 
     /// Reads a CSV file with a header row; `labelColumn` names the integer label column, every
@@ -90,7 +98,7 @@ public struct Dataset {
         let nTest = Int((testFraction * Double(count)).rounded())
         func subset(_ idx: ArraySlice<Int>, _ suffix: String) throws -> Dataset {
             let (x, y) = batch(idx)
-            return try Dataset(name: name + suffix, features: x, labels: y)
+            return try Dataset(name: name + suffix, features: x, labels: y, imageShape: imageShape)
         }
         return (try subset(order[nTest...], "/train"), try subset(order[..<nTest], "/test"))
     }
@@ -114,7 +122,7 @@ public struct Dataset {
         out.withUnsafeMutableBuffer { x in
             for i in 0..<count { for j in 0..<d { x[i * d + j] = (x[i * d + j] - mean[j]) / (std[j] < 1e-6 ? 1 : std[j]) } }
         }
-        return try Dataset(name: name, features: out, labels: labels)
+        return try Dataset(name: name, features: out, labels: labels, imageShape: imageShape)
     }
 
     /// A uniformly random permutation of 0..<n (Fisher–Yates on the given stream).

@@ -88,7 +88,7 @@ public enum HostServices {
             RunContext.from(run)?.evaluate(params, count, loss, grads) ?? unsupported("evaluate_at")
         }
         s.activation = { _, _, _, _ in unsupported("activation") }
-        s.graph_op = { _, _, _, _, _, _ in unsupported("graph_op") }
+        s.graph_op = HostGraph.service
         let p = UnsafeMutablePointer<gradus_host_services>.allocate(capacity: 1)
         p.initialize(to: s)
         return UnsafePointer(p)

@@ -54,6 +54,7 @@ public struct HyperparameterSpec: Sendable {
     public let choices: [String]
 
     public var isSchedulable: Bool { flags & UInt32(GRADUS_HP_SCHEDULABLE) != 0 }
+    public var isPerGroup: Bool { flags & UInt32(GRADUS_HP_PER_GROUP) != 0 }
     var minExclusive: Bool { flags & UInt32(GRADUS_HP_MIN_EXCLUSIVE) != 0 }
     var maxExclusive: Bool { flags & UInt32(GRADUS_HP_MAX_EXCLUSIVE) != 0 }
 

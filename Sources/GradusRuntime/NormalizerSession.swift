@@ -1,5 +1,6 @@
 import CGradusABI
 import Foundation
+import GradusCore
 
 /// One normalizer plugin instance for one input shape: the host allocates its
 /// parameters and buffers and calls the kernel form.
@@ -70,13 +71,28 @@ public final class NormalizerSession {
 
     /// Whether the plugin has a kernel form.
     public var hasKernel: Bool { vtable.forward != nil }
+    /// Whether the plugin has a graph form (gradients of every order from the host core).
+    public var hasGraph: Bool { vtable.build_graph != nil }
 
-    /// y = f(x) through the kernel form.
+    /// Checks that `shape` matches the configured input, except for the batch axis.
+    func checkShape(_ shape: [Int]) throws {
+        guard shape.count == inputShape.count, shape.dropFirst() == inputShape.dropFirst(), shape.first ?? 1 >= 1 else {
+            throw GradusError("\(strategy.id): input shape \(shape), expected [N] + \(Array(inputShape.dropFirst()))")
+        }
+    }
+
+    /// y = f(x) through the kernel form, with the session's own parameters.
     public func forward(_ x: HostTensor, train: Bool = true) throws -> HostTensor {
+        try forward(x, parameters: parameters.map(\.value), train: train)
+    }
+
+    /// y = f(x) through the kernel form with the given parameter values (declared order).
+    /// Train mode lets the plugin update the buffers (running statistics).
+    public func forward(_ x: HostTensor, parameters values: [HostTensor], train: Bool) throws -> HostTensor {
         guard let forward = vtable.forward else { throw GradusError("\(strategy.id) has no kernel form") }
-        guard x.shape == inputShape else { throw GradusError("\(strategy.id): input shape \(x.shape), expected \(inputShape)") }
-        let y = HostTensor(shape: inputShape)
-        let params: [UnsafePointer<gradus_tensor_view>?] = parameters.map { UnsafePointer($0.value.view) }
+        try checkShape(x.shape)
+        let y = HostTensor(shape: x.shape)
+        let params: [UnsafePointer<gradus_tensor_view>?] = values.map { UnsafePointer($0.view) }
         let bufs: [UnsafeMutablePointer<gradus_tensor_view>?] = buffers.map { $0.tensor.view }
         try params.withUnsafeBufferPointer { p in
             try bufs.withUnsafeBufferPointer { b in
@@ -90,11 +106,18 @@ public final class NormalizerSession {
 
     /// dx, and the parameter gradients written into each parameter's `grad`.
     public func backward(_ x: HostTensor, dy: HostTensor, train: Bool = true) throws -> HostTensor {
+        try backward(x, parameters: parameters.map(\.value), dy: dy, parameterGradients: parameters.map(\.grad), train: train)
+    }
+
+    /// dx for the given parameter values; parameter gradients go to `parameterGradients`.
+    public func backward(_ x: HostTensor, parameters values: [HostTensor], dy: HostTensor,
+                         parameterGradients: [HostTensor], train: Bool) throws -> HostTensor {
         guard let backward = vtable.backward else { throw GradusError("\(strategy.id) has no kernel form") }
-        let dx = HostTensor(shape: inputShape)
-        let params: [UnsafePointer<gradus_tensor_view>?] = parameters.map { UnsafePointer($0.value.view) }
+        try checkShape(x.shape)
+        let dx = HostTensor(shape: x.shape)
+        let params: [UnsafePointer<gradus_tensor_view>?] = values.map { UnsafePointer($0.view) }
         let bufs: [UnsafePointer<gradus_tensor_view>?] = buffers.map { UnsafePointer($0.tensor.view) }
-        let grads: [UnsafeMutablePointer<gradus_tensor_view>?] = parameters.map { $0.grad.view }
+        let grads: [UnsafeMutablePointer<gradus_tensor_view>?] = parameterGradients.map { $0.view }
         try params.withUnsafeBufferPointer { p in
             try bufs.withUnsafeBufferPointer { b in
                 try grads.withUnsafeBufferPointer { g in
@@ -106,5 +129,26 @@ public final class NormalizerSession {
             }
         }
         return dx
+    }
+
+    /// y = f(x) through the graph form: the plugin composes host ops on `x` and `parameters`
+    /// (declared order), so the result has gradients of every order. Buffers are written
+    /// through `assign` only when `updatesBuffers`.
+    public func buildGraph(_ x: Variable, parameters values: [Variable], train: Bool, updatesBuffers: Bool) throws -> Variable {
+        guard let build = vtable.build_graph else { throw GradusError("\(strategy.id) has no graph form") }
+        try checkShape(x.shape)
+        let graph = HostGraph(updatesBuffers: updatesBuffers && train)
+        let xNode = graph.add(x)
+        let paramNodes = values.map { graph.add($0) }
+        let bufferNodes = buffers.map { graph.addBuffer($0.tensor.backing, shape: $0.tensor.shape) }
+        var out: gradus_node = -1
+        try withExtendedLifetime(graph) {
+            try PluginCall.check(strategy.id, "build_graph") {
+                build(instance, train ? GRADUS_MODE_TRAIN : GRADUS_MODE_EVAL, graph.handle, xNode, paramNodes, bufferNodes, &out)
+            }
+        }
+        guard let y = graph.node(out) else { throw GradusError("\(strategy.id): build_graph returned node \(out), not a node of its graph") }
+        guard y.shape == x.shape else { throw GradusError("\(strategy.id): build_graph produced shape \(y.shape) for an input of \(x.shape)") }
+        return y
     }
 }

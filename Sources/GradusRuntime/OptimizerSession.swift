@@ -23,7 +23,9 @@ public final class OptimizerSession {
     private let cSlotLists: [UnsafeMutablePointer<UnsafeMutablePointer<gradus_tensor_view>?>]
     private let cNames: [UnsafeMutablePointer<CChar>]
     private let cGroup: UnsafeMutablePointer<gradus_param_group>
-    private let groupName: UnsafeMutablePointer<CChar>
+    private let cGroupName: UnsafeMutablePointer<CChar>
+    /// The parameter group this session steps ("default" unless groups are configured).
+    public let groupName: String
 
     public init(strategy: StrategyDescriptor, hyperparameters: HyperparameterSet, parameters: [HostParameter],
                 groupName: String = "default", seed: UInt64 = 0, available: UInt64 = HostCapabilities.traceRun) throws {
@@ -51,7 +53,8 @@ public final class OptimizerSession {
         }
         state = tensors
         cNames = parameters.map { strdup($0.name)! }
-        self.groupName = strdup(groupName)!
+        self.groupName = groupName
+        cGroupName = strdup(groupName)!
         cSlotLists = tensors.map { row in
             let list = UnsafeMutablePointer<UnsafeMutablePointer<gradus_tensor_view>?>.allocate(capacity: max(1, row.count))
             for (i, t) in row.enumerated() { list[i] = t.view }
@@ -71,7 +74,7 @@ public final class OptimizerSession {
         }
         var g = gradus_param_group()
         ABIWrite.header(&g)
-        g.name = UnsafePointer(self.groupName)
+        g.name = UnsafePointer(cGroupName)
         g.params = UnsafePointer(cParams)
         g.count = UInt32(parameters.count)
         cGroup = .allocate(capacity: 1)
@@ -84,7 +87,7 @@ public final class OptimizerSession {
         cParams.deallocate()
         cSlotLists.forEach { $0.deallocate() }
         cNames.forEach { free($0) }
-        free(groupName)
+        free(cGroupName)
     }
 
     static func readLayout(_ v: gradus_optimizer_vtable, _ instance: UnsafeMutableRawPointer, _ id: String) throws

@@ -37,28 +37,8 @@ public enum TraceRunner {
         let x0 = start ?? function.start
         guard x0.count == 2 else { throw GradusError("--start has \(x0.count) coordinates, expected 2 (x,y)") }
         let param = HostParameter(name: "x", role: .vector, shape: [2], values: x0)
-        let bases = try schedules.map { s -> (Int, Double) in
-            guard let i = hp.index(of: s.hyperparameter) else {
-                throw GradusError("cannot schedule unknown hyperparameter '\(s.hyperparameter)' of \(optimizer.id)")
-            }
-            guard hp.schema[i].isSchedulable, let base = hp.values[i].numeric else {
-                throw GradusError("\(optimizer.id): '\(s.hyperparameter)' is not schedulable")
-            }
-            return (i, base)
-        }
-        /// Applies every schedule's value for the update with 0-based index `k`.
-        func applySchedules(_ k: Int) throws {
-            for (s, (index, base)) in zip(schedules, bases) {
-                var args = s.arguments
-                args["step"] = .value(.i64(Int64(k)))
-                args["base"] = .value(.f64(base))
-                if args["total_steps"] == nil { args["total_steps"] = .value(.i64(Int64(steps))) }
-                guard let v = try s.caller.call(args).asDouble, v.isFinite else {
-                    throw GradusError("schedule \(s.caller.id) gave no finite value for \(s.hyperparameter) at step \(k); check its arguments")
-                }
-                try hp.set(index, hp.schema[index].type == .integer ? .integer(Int64(v)) : .real(v))
-            }
-        }
+        let runner = try ScheduleRunner(schedules, hyperparameters: hp, owner: optimizer.id)
+        func applySchedules(_ k: Int) throws { try runner.apply(step: k, totalSteps: steps) }
         try applySchedules(0)  // bindings and values are checked before anything is printed
         let session = try OptimizerSession(strategy: optimizer, hyperparameters: hp, parameters: [param])
         emit(TracePoint(step: 0, x: param.value.values, f: function.value(param.value.values)))

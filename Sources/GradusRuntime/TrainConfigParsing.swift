@@ -5,8 +5,11 @@ import Yams
 /// (`optimizer.lr`); every unknown key or bad value is an error naming the key, the value and
 /// what was expected. Optimizer hyperparameters are checked later against the plugin's schema.
 public enum TrainConfigParsing {
-    public static let keys = ["dataset", "model.hidden", "optimizer", "optimizer.id", "optimizer.<hyperparameter>",
-                              "epochs", "batch_size", "seed", "test_fraction", "normalize",
+    public static let keys = ["dataset", "labels", "model.arch", "model.hidden", "model.channels", "model.dropout",
+                              "normalizer", "normalizer.id", "normalizer.<hyperparameter>",
+                              "optimizer", "optimizer.id", "optimizer.<hyperparameter>", "param_groups.<role>.<hyperparameter>",
+                              "schedule.<hyperparameter>", "schedule.<hyperparameter>.function", "schedule.<hyperparameter>.<argument>",
+                              "epochs", "batch_size", "seed", "test_fraction", "normalize", "checkpoint_every",
                               "pruner", "pruner.id", "pruner.<hyperparameter>", "prune_start_epoch", "prune_end_epoch"]
 
     /// Flattens a YAML document to (dotted key, text) pairs in document order.
@@ -42,9 +45,23 @@ public enum TrainConfigParsing {
     /// The configuration as (key, text) pairs that `apply` reads back to the same configuration.
     public static func pairs(_ c: TrainConfig) -> [(String, String)] {
         var out: [(String, String)] = [("dataset", c.dataset)]
+        if let l = c.labels { out.append(("labels", l)) }
+        out.append(("model.arch", c.arch))
         out.append(("model.hidden", c.hidden.map(String.init).joined(separator: ",")))
+        out.append(("model.channels", c.channels.map(String.init).joined(separator: ",")))
+        out.append(("model.dropout", "\(c.dropout)"))
+        if let n = c.normalizer {
+            out.append(("normalizer", n))
+            for (k, v) in c.normalizerSettings { out.append(("normalizer." + k, v)) }
+        }
         out.append(("optimizer", c.optimizer))
         for (k, v) in c.optimizerSettings { out.append(("optimizer." + k, v)) }
+        for g in c.groupSettings { out.append(("param_groups.\(g.selector).\(g.hyperparameter)", g.value)) }
+        for s in c.schedules {
+            out.append(("schedule.\(s.hyperparameter).function", s.function))
+            for (k, v) in s.arguments { out.append(("schedule.\(s.hyperparameter).\(k)", v)) }
+        }
+        out.append(("checkpoint_every", String(c.checkpointEvery)))
         out.append(("epochs", String(c.epochs)))
         out.append(("batch_size", String(c.batchSize)))
         out.append(("seed", String(c.seed)))
@@ -65,19 +82,52 @@ public enum TrainConfigParsing {
             guard let v = Int(text), v >= min else { throw GradusError("\(key)=\(text): expected an integer >= \(min)") }
             return v
         }
+        func sizes(_ key: String, _ text: String) throws -> [Int] {
+            let sizes = text.split(separator: ",").map { Int($0.trimmingWhitespace) }
+            guard !sizes.isEmpty, sizes.allSatisfy({ ($0 ?? 0) >= 1 }) else {
+                throw GradusError("\(key)=\(text): expected positive sizes, e.g. 128 or 256,128")
+            }
+            return sizes.map { $0! }
+        }
+        func setting(_ list: inout [(String, String)], _ name: String, _ text: String) {
+            list.removeAll { $0.0 == name }
+            list.append((name, text))
+        }
         var settings = config.optimizerSettings
         for (key, text) in pairs {
+            let parts = key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
             switch key {
             case "dataset": config.dataset = text
+            case "labels": config.labels = text
+            case "model.arch":
+                guard ["mlp", "lenet"].contains(text) else { throw GradusError("model.arch=\(text): expected mlp or lenet") }
+                config.arch = text
+            case "model.channels": config.channels = try sizes(key, text)
+            case "model.dropout":
+                guard let v = Double(text), v >= 0, v < 1 else { throw GradusError("model.dropout=\(text): expected a number in [0, 1)") }
+                config.dropout = v
+            case "normalizer", "normalizer.id": config.normalizer = text
+            case let k where k.hasPrefix("normalizer."):
+                setting(&config.normalizerSettings, String(k.dropFirst("normalizer.".count)), text)
+            case "checkpoint_every": config.checkpointEvery = try integer(key, text, min: 0)
+            case let k where k.hasPrefix("param_groups."):
+                guard parts.count == 3, !parts[1].isEmpty, !parts[2].isEmpty else {
+                    throw GradusError("\(key): expected param_groups.<role>.<hyperparameter> (e.g. param_groups.bias.weight_decay=0)")
+                }
+                config.groupSettings.removeAll { $0.selector == parts[1] && $0.hyperparameter == parts[2] }
+                config.groupSettings.append((parts[1], parts[2], text))
+            case let k where k.hasPrefix("schedule."):
+                guard parts.count == 2 || parts.count == 3, !parts[1].isEmpty, parts.count == 2 || !parts[2].isEmpty else {
+                    throw GradusError("\(key): expected schedule.<hyperparameter>=FUNCTION or schedule.<hyperparameter>.<argument>=value")
+                }
+                var i = config.schedules.firstIndex { $0.hyperparameter == parts[1] } ?? config.schedules.count
+                if i == config.schedules.count { config.schedules.append((parts[1], "", [])); i = config.schedules.count - 1 }
+                if parts.count == 2 || parts[2] == "function" { config.schedules[i].function = text }
+                else { setting(&config.schedules[i].arguments, parts[2], text) }
             case "normalize":
                 guard ["standardize", "none"].contains(text) else { throw GradusError("normalize=\(text): expected standardize or none") }
                 config.normalize = text
-            case "model.hidden":
-                let sizes = text.split(separator: ",").map { Int($0.trimmingWhitespace) }
-                guard !sizes.isEmpty, sizes.allSatisfy({ ($0 ?? 0) >= 1 }) else {
-                    throw GradusError("model.hidden=\(text): expected positive layer sizes, e.g. 128 or 256,128")
-                }
-                config.hidden = sizes.map { $0! }
+            case "model.hidden": config.hidden = try sizes(key, text)
             case "optimizer", "optimizer.id":
                 config.optimizer = text
             case "epochs": config.epochs = try integer(key, text, min: 1)
@@ -105,5 +155,8 @@ public enum TrainConfigParsing {
             }
         }
         config.optimizerSettings = settings
+        if let s = config.schedules.first(where: { $0.function.isEmpty }) {
+            throw GradusError("schedule.\(s.hyperparameter): arguments given but no function (set schedule.\(s.hyperparameter)=FUNCTION)")
+        }
     }
 }

@@ -1,101 +1,81 @@
+import CGradusABI
 import Foundation
 import GradusCore
 import GradusNN
 
-/// Everything a training run needs; the defaults are the built-in digits job
-/// (MLP 64-128-10, Adam lr 1e-3, batch 64, 20 epochs, 80/20 split, seed 0).
-public struct TrainConfig {
-    public var dataset = "digits"
-    public var hidden: [Int] = [128]
-    public var optimizer = "adam"
-    /// Optimizer hyperparameters as text, validated against the plugin's schema (Adam's own default lr is 1e-3).
-    public var optimizerSettings: [(String, String)] = []
-    public var epochs = 20
-    public var batchSize = 64
-    public var seed: UInt64 = 0
-    public var testFraction = 0.2
-    /// A pruner plugin id (nil: no pruning) and its hyperparameters; `sparsity` is the final target.
-    public var pruner: String?
-    public var prunerSettings: [(String, String)] = []
-    /// Pruning events happen at the end of epochs start...end, following Zhu & Gupta's cubic ramp;
-    /// the end defaults to half the epochs. Events past the last epoch of a run do not happen.
-    public var pruneStartEpoch = 1
-    public var pruneEndEpoch: Int?
-    var pruneEnd: Int { pruneEndEpoch ?? max(pruneStartEpoch, epochs / 2) }
-    /// "standardize": z-score every feature with the training split's statistics; "none": raw features.
-    public var normalize = "standardize"
-    public init() {}
-}
-
-/// One line of metrics per epoch.
-public struct EpochMetrics: Sendable {
-    public let epoch: Int
-    public let trainLoss: Double
-    public let testLoss: Double
-    public let testAccuracy: Double
-    public let seconds: Double
-    /// Fraction of masked prunable weights, when the run prunes.
-    public let sparsity: Double?
-
-    public var jsonLine: String {
-        let s = sparsity.map { ", \"sparsity\": \($0)" } ?? ""
-        return "{\"epoch\": \(epoch), \"train_loss\": \(trainLoss), \"test_loss\": \(testLoss), \"test_accuracy\": \(testAccuracy)\(s), \"seconds\": \(seconds)}"
-    }
-}
-
-/// Trains a model on a dataset with an optimizer plugin, step by step through the C ABI.
+/// Trains a model on a dataset with optimizer plugins (one session per parameter group), step
+/// by step through the C ABI, with optional normalizer and pruner plugins.
 public final class Trainer {
     public let config: TrainConfig
     public let train: Dataset
     public let test: Dataset
     public let model: Sequential
-    public let optimizer: OptimizerSession
+    /// One optimizer session per parameter group, the default group first.
+    public let optimizers: [OptimizerSession]
+    /// The first group's session (the only one without `param_groups` settings).
+    public var optimizer: OptimizerSession { optimizers[0] }
     /// Masks for the prunable weights when the run prunes.
     public let pruning: PruningSession?
     private let finalSparsity: Double
+    private let groups: [[Parameter]]
+    /// Every parameter in model order, sharing storage with the model.
     private let hostParameters: [HostParameter]
+    private let schedules: [ScheduleRunner]
     /// Epochs finished so far (set by a restored checkpoint); `run` continues after them.
     public var completedEpochs = 0
-    /// When set, a checkpoint is written here (atomically) after every epoch.
+    /// Batches already done in the epoch after `completedEpochs`, and their summed loss
+    /// (a checkpoint written mid-epoch resumes from there).
+    public var batchesIntoEpoch = 0
+    public var epochLossSum = 0.0
+    /// When set, a checkpoint is written here (atomically) after every epoch, and every
+    /// `config.checkpointEvery` steps.
     public var checkpointPath: String?
+    /// Called after every batch: (epoch, batches done, batches per epoch, batch loss).
+    public var onBatch: ((Int, Int, Int, Double) -> Void)?
 
-    public init(config: TrainConfig, registry: PluginRegistry) throws {
-        guard config.epochs >= 1 else { throw GradusError("epochs=\(config.epochs): expected an integer >= 1") }
-        guard config.batchSize >= 1 else { throw GradusError("batch_size=\(config.batchSize): expected an integer >= 1") }
-        guard config.testFraction > 0, config.testFraction < 1 else {
-            throw GradusError("test_fraction=\(config.testFraction): expected a number in (0, 1)")
-        }
-        guard config.hidden.allSatisfy({ $0 >= 1 }) else { throw GradusError("hidden=\(config.hidden): expected positive layer sizes") }
+    public var batchesPerEpoch: Int { (train.count + config.batchSize - 1) / config.batchSize }
+    public var totalSteps: Int { batchesPerEpoch * config.epochs }
+
+    /// A run on the configured dataset (`config.dataset`, split and normalised as configured).
+    public convenience init(config: TrainConfig, registry: PluginRegistry) throws {
+        try Trainer.validate(config)
+        let (train, test) = try Trainer.loadData(config)
+        try self.init(config: config, train: train, test: test, registry: registry)
+    }
+
+    /// A run on datasets already in memory (`config.dataset` and the split settings are not used).
+    public init(config: TrainConfig, train: Dataset, test: Dataset, registry: PluginRegistry) throws {
+        try Trainer.validate(config)
         self.config = config
-        let data: Dataset
-        switch config.dataset {
-        case "digits": data = try Dataset.digits()
-        case let path where path.hasSuffix(".csv"): data = try Dataset.csv(path: path)
-        default: throw GradusError("dataset='\(config.dataset)': expected 'digits' or a path to a .csv file")
-        }
-        let (rawTrain, rawTest) = try data.split(testFraction: config.testFraction, seed: config.seed)
-        switch config.normalize {
-        case "standardize":
-            let (mean, std) = rawTrain.columnStatistics()
-            (train, test) = (try rawTrain.standardized(mean: mean, std: std), try rawTest.standardized(mean: mean, std: std))
-        case "none": (train, test) = (rawTrain, rawTest)
-        default: throw GradusError("normalize='\(config.normalize)': expected 'standardize' or 'none'")
-        }
-        model = Sequential.mlp([data.featureCount] + config.hidden + [data.classes], seed: config.seed)
-        hostParameters = model.parameters.map {
+        (self.train, self.test) = (train, test)
+        model = try Trainer.buildModel(config, data: train, registry: registry)
+        let host = model.parameters.map {
             HostParameter(name: $0.name, role: Role(rawValue: $0.role.rawValue) ?? .unknown, shape: $0.shape, storage: $0.storage)
         }
+        hostParameters = host
+        let byName = Dictionary(uniqueKeysWithValues: host.map { ($0.name, $0) })
         let strategy = try registry.require(config.optimizer, kind: .optimizer)
-        let hp = try HyperparameterSet(schema: strategy.hyperparameters, overrides: config.optimizerSettings, owner: strategy.id)
-        optimizer = try OptimizerSession(strategy: strategy, hyperparameters: hp, parameters: hostParameters, seed: config.seed,
-                                         available: HostCapabilities.trainingRun)
+        let plan = try Trainer.parameterGroups(config, model.parameters, strategy)
+        groups = plan.map(\.parameters)
+        var sessions: [OptimizerSession] = [], runners: [ScheduleRunner] = []
+        let scheduled = try config.schedules.map { try Trainer.schedule($0, registry: registry) }
+        for group in plan {
+            let hp = try HyperparameterSet(schema: strategy.hyperparameters, overrides: config.optimizerSettings + group.overrides, owner: strategy.id)
+            let session = try OptimizerSession(strategy: strategy, hyperparameters: hp, parameters: group.parameters.map { byName[$0.name]! },
+                                               groupName: group.name, seed: config.seed, available: HostCapabilities.trainingRun)
+            sessions.append(session)
+            runners.append(try ScheduleRunner(scheduled, hyperparameters: hp, owner: strategy.id))
+        }
+        optimizers = sessions
+        schedules = runners
+        if strategy.capabilities & UInt64(GRADUS_CAP_NEEDS_HVP) != 0,
+           let layer = model.layers.compactMap({ $0 as? PluginNormalization }).first(where: \.firstOrderOnly) {
+            throw GradusError("\(strategy.id) needs Hessian-vector products, but normalizer \(layer.session.strategy.id) has only a kernel form (first-order gradients)")
+        }
         if let prunerID = config.pruner {
-            guard config.pruneStartEpoch >= 1, config.pruneEnd >= config.pruneStartEpoch else {
-                throw GradusError("prune_start_epoch=\(config.pruneStartEpoch), prune_end_epoch=\(config.pruneEnd): expected 1 <= start <= end")
-            }
             let p = try registry.require(prunerID, kind: .pruner)
             let php = try HyperparameterSet(schema: p.hyperparameters, overrides: config.prunerSettings, owner: p.id)
-            let targets = zip(model.parameters, hostParameters).filter { $0.0.prunable }.map(\.1)
+            let targets = model.parameters.filter(\.prunable).map { byName[$0.name]! }
             pruning = try PruningSession(strategy: p, hyperparameters: php, targets: targets, seed: config.seed)
             finalSparsity = php["sparsity"]?.numeric ?? 0
         } else {
@@ -105,8 +85,9 @@ public final class Trainer {
     }
 
     /// Runs the remaining epochs, calling `emit` after each; returns the last epoch's metrics.
-    /// Each epoch's shuffle depends only on the seed and the epoch number, so a run resumed from
-    /// a checkpoint is bit-identical to one that never stopped.
+    /// Each epoch's shuffle depends only on the seed and the epoch number, and each step's
+    /// dropout masks only on the seed and the step, so a run resumed from a checkpoint (at an
+    /// epoch boundary or mid-epoch) is bit-identical to one that never stopped.
     @discardableResult
     public func run(emit: (EpochMetrics) -> Void = { _ in }) throws -> EpochMetrics? {
         var last: EpochMetrics?
@@ -114,41 +95,51 @@ public final class Trainer {
             let start = Date()
             var rng = RandomStream(seed: config.seed, stream: "shuffle/\(epoch)")
             let order = Dataset.permutation(train.count, &rng)
-            var lossSum = 0.0
-            var i = 0
-            while i < order.count {
-                let batch = order[i..<min(i + config.batchSize, order.count)]
-                lossSum += try step(batch) * Double(batch.count)
-                i += config.batchSize
+            for b in batchesIntoEpoch..<batchesPerEpoch {
+                let batch = order[(b * config.batchSize)..<min((b + 1) * config.batchSize, order.count)]
+                let loss = try step(batch)
+                epochLossSum += loss * Double(batch.count)
+                batchesIntoEpoch = b + 1
+                onBatch?(epoch, b + 1, batchesPerEpoch, loss)
+                if let path = checkpointPath, config.checkpointEvery > 0, b + 1 < batchesPerEpoch,
+                   optimizer.stepCount % Int64(config.checkpointEvery) == 0 {
+                    try Checkpoint(self).write(to: path)
+                }
             }
             try pruneIfScheduled(after: epoch)
-            let (testLoss, accuracy) = evaluate(test)
-            let m = EpochMetrics(epoch: epoch, trainLoss: lossSum / Double(train.count), testLoss: testLoss,
+            let (testLoss, accuracy) = try evaluate(test)
+            let m = EpochMetrics(epoch: epoch, trainLoss: epochLossSum / Double(train.count), testLoss: testLoss,
                                  testAccuracy: accuracy, seconds: Date().timeIntervalSince(start), sparsity: pruning?.sparsity)
             completedEpochs = epoch
-            if let path = checkpointPath { try Checkpoint(self, epoch: epoch).write(to: path) }
+            batchesIntoEpoch = 0
+            epochLossSum = 0
+            if let path = checkpointPath { try Checkpoint(self).write(to: path) }
             emit(m)
             last = m
         }
         return last
     }
 
-    /// One optimizer step on the rows `batch` of the training set; returns the batch loss.
-    func step(_ batch: ArraySlice<Int>) throws -> Double {
+    /// One optimizer step (every group) on the rows `batch` of the training set; returns the batch loss.
+    public func step(_ batch: ArraySlice<Int>) throws -> Double {
         let (x, y) = train.batch(batch)
+        let index = Int(optimizer.stepCount)
+        for s in schedules { try s.apply(step: index, totalSteps: totalSteps) }
+        let rng = RandomStream(seed: config.seed, stream: "dropout/\(index)")
         let bindings = ParameterBindings(model.parameters)
-        let loss = crossEntropy(logits: model.forward(Variable(x), bindings, mode: .train), labels: y)
+        bindings.rng = rng
+        let loss = crossEntropy(logits: try model.forward(Variable(x), bindings, mode: .train), labels: y)
         let value = Double(loss.value.scalar)
-        guard value.isFinite else { throw GradusError("loss is \(value) at step \(optimizer.stepCount + 1); lower the learning rate") }
-        let grads = Autodiff.gradients(of: loss, wrt: bindings.variables)
-        for (hp, g) in zip(hostParameters, grads) {
-            g.value.copy(to: hp.grad.backing.pointer)
-        }
+        guard value.isFinite else { throw GradusError("loss is \(value) at step \(index + 1); lower the learning rate") }
+        let grads = try Autodiff.checkedGradients(of: loss, wrt: bindings.variables)
+        for (hp, g) in zip(hostParameters, grads) { g.value.copy(to: hp.grad.backing.pointer) }
         pruning?.applyToGradients()
-        try optimizer.step(loss: value, run: TrainingRunContext(model: model, x: x, labels: y, loss: value))
+        for (session, group) in zip(optimizers, groups) {
+            try session.step(loss: value, run: TrainingRunContext(model: model, group: group, x: x, labels: y, loss: value, rng: rng))
+        }
         if let pruning {
             pruning.applyToWeights()            // decay and momentum would otherwise resurrect pruned weights
-            pruning.applyToState(of: optimizer)
+            for session in optimizers { pruning.applyToState(of: session) }
         }
         return value
     }
@@ -161,25 +152,28 @@ public final class Trainer {
         let target = finalSparsity * (1 - Glibc.pow(1 - k / n, 3))
         if let i = pruning.hyperparameters.index(of: "sparsity") { try pruning.hyperparameters.set(i, .real(target)) }
         try pruning.prune(step: optimizer.stepCount)
-        pruning.applyToState(of: optimizer)
+        for session in optimizers { pruning.applyToState(of: session) }
     }
 
-    /// Mean loss and accuracy on `data`, without recording.
-    public func evaluate(_ data: Dataset) -> (loss: Double, accuracy: Double) {
-        GradMode.with(recording: false) {
-            let bindings = ParameterBindings(model.parameters)
-            let logits = model.forward(Variable(data.features), bindings, mode: .eval)
-            let loss = Double(crossEntropy(logits: logits, labels: data.labels).value.scalar)
-            let c = logits.shape[1]
-            var correct = 0
-            logits.value.withUnsafeBuffer { z in
-                for (i, label) in data.labels.enumerated() {
-                    var best = 0
-                    for j in 1..<c where z[i * c + j] > z[i * c + best] { best = j }
-                    if best == label { correct += 1 }
+    /// Mean loss and accuracy on `data` in eval mode, without recording (chunks of 512 rows).
+    public func evaluate(_ data: Dataset) throws -> (loss: Double, accuracy: Double) {
+        try GradMode.with(recording: false) {
+            var lossSum = 0.0, correct = 0
+            for start in stride(from: 0, to: data.count, by: 512) {
+                let rows = Array(start..<min(start + 512, data.count))[...]
+                let (x, labels) = data.batch(rows)
+                let logits = try model.forward(Variable(x), ParameterBindings(model.parameters), mode: .eval)
+                lossSum += Double(crossEntropy(logits: logits, labels: labels).value.scalar) * Double(rows.count)
+                let c = logits.shape[1]
+                logits.value.withUnsafeBuffer { z in
+                    for (i, label) in labels.enumerated() {
+                        var best = 0
+                        for j in 1..<c where z[i * c + j] > z[i * c + best] { best = j }
+                        if best == label { correct += 1 }
+                    }
                 }
             }
-            return (loss, Double(correct) / Double(data.count))
+            return (lossSum / Double(data.count), Double(correct) / Double(data.count))
         }
     }
 }

@@ -2,26 +2,45 @@ import CGradusABI
 import GradusCore
 import GradusNN
 
-/// The autodiff services for one training step (gradus/host.h): the batch loss, Hessian-vector
+/// The autodiff services for one group's step (gradus/host.h): the batch loss, Hessian-vector
 /// products on the batch, and re-evaluation at other parameters — all through the shared core,
-/// on the same batch, leaving the real parameters untouched.
+/// on the same batch with the same dropout masks, with the other groups' parameters held fixed,
+/// leaving the real parameters and the normalizers' running statistics untouched.
 final class TrainingRunContext: RunContext {
     let model: Module
+    /// The group being stepped; the services see and return these parameters, in this order.
     let parameters: [Parameter]
     let x: Tensor
     let labels: [Int]
     let batchLoss: Double
+    let rng: RandomStream
 
-    init(model: Module, x: Tensor, labels: [Int], loss: Double) {
+    init(model: Module, group: [Parameter], x: Tensor, labels: [Int], loss: Double, rng: RandomStream) {
         self.model = model
-        parameters = model.parameters
+        parameters = group
         self.x = x
         self.labels = labels
         batchLoss = loss
+        self.rng = rng
     }
 
-    func lossVariable(_ bindings: ParameterBindings) -> Variable {
-        crossEntropy(logits: model.forward(Variable(x), bindings, mode: .train), labels: labels)
+    /// Bindings for a re-evaluation: every model parameter at its value, the group's replaced
+    /// by `values` when given; returns them with the group's leaves in group order.
+    func bindings(_ values: [Tensor]? = nil) -> (ParameterBindings, [Variable]) {
+        let b = ParameterBindings(model.parameters)
+        b.rng = rng
+        b.updatesStatistics = false
+        if let values { for (p, v) in zip(parameters, values) { b.replace(p, with: v) } }
+        return (b, parameters.map { b[$0] })
+    }
+
+    func lossVariable(_ bindings: ParameterBindings) throws -> Variable {
+        crossEntropy(logits: try model.forward(Variable(x), bindings, mode: .train), labels: labels)
+    }
+
+    private func failed(_ service: String, _ error: Error) -> Int32 {
+        PluginErrorSlot.shared.set(GRADUS_ERR_INTERNAL, "\(service): \(error)")
+        return GRADUS_ERR_INTERNAL
     }
 
     override func loss(_ out: UnsafeMutablePointer<Double>?) -> Int32 {
@@ -40,10 +59,16 @@ final class TrainingRunContext: RunContext {
             guard let src = v[i], out[i] != nil else { return invalid("hessian_vector_product: vector \(i) is NULL") }
             vectors.append(Tensor(shape: p.shape, storage: TensorStorage(copying: src, count: p.storage.count)))
         }
-        let bindings = ParameterBindings(parameters)
-        let loss = GradMode.with(recording: true) { lossVariable(bindings) }
-        let hv = Autodiff.hessianVectorProduct(of: loss, wrt: bindings.variables, vectors: vectors)
-        for (i, t) in hv.enumerated() { t.copy(to: out[i]!) }
+        if let layer = (model as? Sequential)?.layers.compactMap({ $0 as? PluginNormalization }).first(where: \.firstOrderOnly) {
+            PluginErrorSlot.shared.set(GRADUS_ERR_UNSUPPORTED, "hessian_vector_product: normalizer \(layer.session.strategy.id) has only a kernel form (first-order gradients)")
+            return GRADUS_ERR_UNSUPPORTED
+        }
+        let (b, leaves) = bindings()
+        do {
+            let loss = try GradMode.with(recording: true) { try lossVariable(b) }
+            let hv = Autodiff.hessianVectorProduct(of: loss, wrt: leaves, vectors: vectors)
+            for (i, t) in hv.enumerated() { t.copy(to: out[i]!) }
+        } catch { return failed("hessian_vector_product", error) }
         return GRADUS_OK
     }
 
@@ -56,16 +81,18 @@ final class TrainingRunContext: RunContext {
             values.append(Tensor(shape: param.shape, storage: TensorStorage(copying: src, count: param.storage.count)))
         }
         let wantGrads = grads != nil
-        let bindings = ParameterBindings(parameters, values: values)
-        let l = GradMode.with(recording: wantGrads) { lossVariable(bindings) }
-        loss?.pointee = Double(l.value.scalar)
-        if let grads {
-            let g = Autodiff.gradients(of: l, wrt: bindings.variables)
-            for (i, t) in g.enumerated() {
-                guard let dst = grads[i] else { continue }
-                t.value.copy(to: dst)
+        let (b, leaves) = bindings(values)
+        do {
+            let l = try GradMode.with(recording: wantGrads) { try lossVariable(b) }
+            loss?.pointee = Double(l.value.scalar)
+            if let grads {
+                let g = try Autodiff.checkedGradients(of: l, wrt: leaves)
+                for (i, t) in g.enumerated() {
+                    guard let dst = grads[i] else { continue }
+                    t.value.copy(to: dst)
+                }
             }
-        }
+        } catch { return failed("evaluate_at", error) }
         return GRADUS_OK
     }
 

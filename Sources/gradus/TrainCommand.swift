@@ -11,9 +11,9 @@ struct Train: ParsableCommand {
     @Argument(help: "A YAML configuration file.") var config: String?
     @Option(name: .customLong("set"), help: "Override one key, e.g. --set optimizer.lr=0.01 or --set epochs=5; repeatable.")
     var settings: [String] = []
-    @Option(help: "Write a checkpoint here after every epoch (atomically: the previous one stays intact until the new one is complete).")
+    @Option(help: "Write a checkpoint here after every epoch, and every checkpoint_every steps when that key is set (atomically: the previous one stays intact until the new one is complete).")
     var checkpoint: String?
-    @Option(help: "Continue from this checkpoint (its configuration, weights, optimizer state, step and RNG); --set may raise epochs.")
+    @Option(help: "Continue from this checkpoint (its configuration, weights, buffers, optimizer state, position and RNG), bit-identical to a run that never stopped; --set may raise epochs.")
     var resume: String?
 
     func run() throws {
@@ -29,8 +29,12 @@ struct Train: ParsableCommand {
             let trainer = try Trainer(config: cfg, registry: plugins.registry())
             if let saved { try saved.restore(into: trainer) }
             trainer.checkpointPath = checkpoint
-            try trainer.run { print($0.jsonLine); fflush(stdout) }
-            let (_, accuracy) = trainer.evaluate(trainer.test)
+            let bar = ProgressBar()
+            if bar.enabled {
+                trainer.onBatch = { epoch, done, total, loss in bar.update(epoch: epoch, epochs: cfg.epochs, done: done, total: total, loss: loss) }
+            }
+            try trainer.run { bar.clear(); print($0.jsonLine); fflush(stdout) }
+            let (_, accuracy) = try trainer.evaluate(trainer.test)
             let correct = Int((accuracy * Double(trainer.test.count)).rounded())
             print(String(format: "test accuracy: %.4f (%d/%d) — %@ on %@, %d epochs", accuracy, correct, trainer.test.count,
                          trainer.optimizer.strategy.id, cfg.dataset, trainer.completedEpochs))
@@ -49,7 +53,7 @@ struct Eval: ParsableCommand {
             let saved = try Checkpoint(contentsOf: checkpoint)
             let trainer = try Trainer(config: saved.config, registry: plugins.registry())
             try saved.restore(into: trainer)
-            let (loss, accuracy) = trainer.evaluate(trainer.test)
+            let (loss, accuracy) = try trainer.evaluate(trainer.test)
             print("{\"checkpoint\": \"\(checkpoint)\", \"epoch\": \(saved.epoch), \"step\": \(saved.stepCount), \"test_loss\": \(loss), \"test_accuracy\": \(accuracy)}")
         }
     }

@@ -54,7 +54,7 @@ final class CheckpointTests: XCTestCase {
         let trainer = try Trainer(config: config("adam", [], epochs: 1), registry: TestSupport.builtinRegistry())
         try trainer.run()
         let path = try TestSupport.temporaryDirectory() + "/c.safetensors"
-        try Checkpoint(trainer, epoch: 1).write(to: path)
+        try Checkpoint(trainer).write(to: path)
         let (tensors, meta) = try SafeTensors.decode(Data(contentsOf: URL(fileURLWithPath: path)), source: path)
         XCTAssertEqual(Set(tensors.keys.filter { !$0.hasPrefix("optimizer/") }), ["layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias"])
         XCTAssertEqual(tensors["optimizer/layers.0.weight/exp_avg"]?.shape, [32, 64])
@@ -67,7 +67,7 @@ final class CheckpointTests: XCTestCase {
         let trainer = try Trainer(config: config("adam", [], epochs: 1), registry: TestSupport.builtinRegistry())
         let dir = try TestSupport.temporaryDirectory()
         let path = dir + "/c.safetensors"
-        try Checkpoint(trainer, epoch: 0).write(to: path)
+        try Checkpoint(trainer).write(to: path)
         let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         let cut = dir + "/cut.safetensors"
         try bytes.prefix(bytes.count - 10).write(to: URL(fileURLWithPath: cut))
@@ -88,7 +88,7 @@ final class CheckpointTests: XCTestCase {
     func testRestoringIntoAnotherModelOrOptimizerIsRefused() throws {
         let registry = TestSupport.builtinRegistry()
         let path = try TestSupport.temporaryDirectory() + "/c.safetensors"
-        try Checkpoint(try Trainer(config: config("adam", [], epochs: 1), registry: registry), epoch: 0).write(to: path)
+        try Checkpoint(try Trainer(config: config("adam", [], epochs: 1), registry: registry)).write(to: path)
         let saved = try Checkpoint(contentsOf: path)
         XCTAssertThrowsError(try saved.restore(into: Trainer(config: config("sgd", [], epochs: 1), registry: registry))) {
             XCTAssertEqual("\($0)", "checkpoint was written by optimizer gradus.adam, this run uses gradus.sgd")

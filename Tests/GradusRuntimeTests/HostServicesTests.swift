@@ -73,7 +73,7 @@ final class HostServicesTests: XCTestCase {
         // What the core computes directly on the same batch.
         let (x, y) = trainer.train.batch(batch)
         let bindings = ParameterBindings(trainer.model.parameters)
-        let l = crossEntropy(logits: trainer.model.forward(Variable(x), bindings, mode: .train), labels: y)
+        let l = crossEntropy(logits: try trainer.model.forward(Variable(x), bindings, mode: .train), labels: y)
         let grads = Autodiff.gradients(of: l, wrt: bindings.variables).map(\.value)
         let hv = Autodiff.hessianVectorProduct(of: l, wrt: bindings.variables, vectors: grads)
 

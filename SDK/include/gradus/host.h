@@ -112,8 +112,23 @@ typedef struct gradus_host_services {
 
     /*
      * Adds a differentiable operation to a graph under construction (normalizer
-     * graph form). `op` names a host op ("add", "mul", "mean", "rsqrt", ...),
-     * `inputs` are nodes of the same graph, `attrs` op attributes (may be NULL).
+     * graph form); valid only during build_graph, on the graph it received.
+     * `inputs` are nodes of that graph (borrowed), `attrs` op attributes as
+     * hyperparameter values matched by id (may be NULL), *out the new node.
+     * The op catalogue (all broadcasting like NumPy):
+     *   add sub mul div                    2 inputs
+     *   neg sqrt rsqrt exp log tanh sigmoid relu square   1 input
+     *   add_scalar mul_scalar              1 input; attr "value" (F64)
+     *   sum mean                           1 input; attr "axes" (STRING, e.g. "0,2,3"
+     *                                      or "-1"; negative counts from the end);
+     *                                      reduced axes are kept with size 1
+     *   reshape                            1 input; attr "shape" (STRING, e.g. "1,16,1,1")
+     *   assign                             inputs (buffer, value): copies value into the
+     *                                      buffer (running statistics); not differentiated;
+     *                                      skipped when the host re-evaluates a batch
+     * Gradients of every order come from the host's core. Returns
+     * GRADUS_ERR_INVALID_ARGUMENT (with a message) for an unknown op, a wrong
+     * input count, shapes that do not broadcast or a missing attribute.
      */
     int32_t (*graph_op)(gradus_graph_handle graph, const char *op, const gradus_node *inputs,
                         uint32_t input_count, const gradus_hp_values *attrs, gradus_node *out);

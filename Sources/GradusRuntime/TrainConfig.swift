@@ -1,0 +1,65 @@
+import Foundation
+
+/// Everything a training run needs; the defaults are the built-in digits job
+/// (MLP 64-128-10, Adam lr 1e-3, batch 64, 20 epochs, 80/20 split, seed 0).
+public struct TrainConfig {
+    /// "digits", or a path to a .csv, .npy or IDX file (see `labels`).
+    public var dataset = "digits"
+    /// The labels file for NPY and IDX features (an integer array with one entry per row).
+    public var labels: String?
+    /// "mlp" or "lenet" (a small CNN, for image data).
+    public var arch = "mlp"
+    /// Dense hidden layer sizes (the MLP's, or the CNN's head after the convolutions).
+    public var hidden: [Int] = [128]
+    /// Convolution channels of "lenet", one 3×3 conv block (+ 2×2 max pooling) each.
+    public var channels: [Int] = [16, 32]
+    /// Dropout probability after each hidden dense layer (0: none).
+    public var dropout = 0.0
+    /// A normalizer plugin id filling the normalization slots (after each hidden Linear or
+    /// convolution), and its hyperparameters; nil: no normalization.
+    public var normalizer: String?
+    public var normalizerSettings: [(String, String)] = []
+    public var optimizer = "adam"
+    /// Optimizer hyperparameters as text, validated against the plugin's schema (Adam's own default lr is 1e-3).
+    public var optimizerSettings: [(String, String)] = []
+    /// Per-group overrides (selector, hyperparameter, value): parameters whose role matches the
+    /// selector ("bias", "norm", "norm_gain", "norm_bias", "matrix", "head", "embedding",
+    /// "vector") form their own group, e.g. ("bias", "weight_decay", "0").
+    public var groupSettings: [(selector: String, hyperparameter: String, value: String)] = []
+    /// Hyperparameter schedules: (hyperparameter, function plugin id, arguments as text).
+    public var schedules: [(hyperparameter: String, function: String, arguments: [(String, String)])] = []
+    public var epochs = 20
+    public var batchSize = 64
+    public var seed: UInt64 = 0
+    public var testFraction = 0.2
+    /// A pruner plugin id (nil: no pruning) and its hyperparameters; `sparsity` is the final target.
+    public var pruner: String?
+    public var prunerSettings: [(String, String)] = []
+    /// Pruning events happen at the end of epochs start...end, following Zhu & Gupta's cubic ramp;
+    /// the end defaults to half the epochs. Events past the last epoch of a run do not happen.
+    public var pruneStartEpoch = 1
+    public var pruneEndEpoch: Int?
+    var pruneEnd: Int { pruneEndEpoch ?? max(pruneStartEpoch, epochs / 2) }
+    /// "standardize": z-score every feature with the training split's statistics; "none": raw features.
+    public var normalize = "standardize"
+    /// Also write the checkpoint every this many optimizer steps (0: only at the end of epochs).
+    public var checkpointEvery = 0
+    public init() {}
+}
+
+/// One line of metrics per epoch.
+public struct EpochMetrics: Sendable {
+    public let epoch: Int
+    public let trainLoss: Double
+    public let testLoss: Double
+    public let testAccuracy: Double
+    public let seconds: Double
+    /// Fraction of masked prunable weights, when the run prunes.
+    public let sparsity: Double?
+
+    public var jsonLine: String {
+        let s = sparsity.map { ", \"sparsity\": \($0)" } ?? ""
+        return "{\"epoch\": \(epoch), \"train_loss\": \(trainLoss), \"test_loss\": \(testLoss), \"test_accuracy\": \(testAccuracy)\(s), \"seconds\": \(seconds)}"
+    }
+}
+

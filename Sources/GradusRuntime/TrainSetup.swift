@@ -1,0 +1,101 @@
+import GradusCore
+import GradusNN
+
+/// How a `TrainConfig` becomes data, a model, parameter groups and schedules.
+extension Trainer {
+    static func validate(_ config: TrainConfig) throws {
+        guard config.epochs >= 1 else { throw GradusError("epochs=\(config.epochs): expected an integer >= 1") }
+        guard config.batchSize >= 1 else { throw GradusError("batch_size=\(config.batchSize): expected an integer >= 1") }
+        guard config.testFraction > 0, config.testFraction < 1 else {
+            throw GradusError("test_fraction=\(config.testFraction): expected a number in (0, 1)")
+        }
+        guard config.hidden.allSatisfy({ $0 >= 1 }) else { throw GradusError("hidden=\(config.hidden): expected positive layer sizes") }
+        guard config.dropout >= 0, config.dropout < 1 else { throw GradusError("model.dropout=\(config.dropout): expected a number in [0, 1)") }
+        guard config.checkpointEvery >= 0 else { throw GradusError("checkpoint_every=\(config.checkpointEvery): expected an integer >= 0") }
+        if config.pruner != nil, !(config.pruneStartEpoch >= 1 && config.pruneEnd >= config.pruneStartEpoch) {
+            throw GradusError("prune_start_epoch=\(config.pruneStartEpoch), prune_end_epoch=\(config.pruneEnd): expected 1 <= start <= end")
+        }
+    }
+
+    /// The seeded train/test split, standardised with the training statistics when asked.
+    static func loadData(_ config: TrainConfig) throws -> (Dataset, Dataset) {
+        let data = try Dataset.load(config.dataset, labels: config.labels)
+        let (rawTrain, rawTest) = try data.split(testFraction: config.testFraction, seed: config.seed)
+        switch config.normalize {
+        case "standardize":
+            let (mean, std) = rawTrain.columnStatistics()
+            return (try rawTrain.standardized(mean: mean, std: std), try rawTest.standardized(mean: mean, std: std))
+        case "none": return (rawTrain, rawTest)
+        default: throw GradusError("normalize='\(config.normalize)': expected 'standardize' or 'none'")
+        }
+    }
+
+    /// The configured architecture, its normalization slots filled by the normalizer plugin.
+    static func buildModel(_ config: TrainConfig, data: Dataset, registry: PluginRegistry) throws -> Sequential {
+        var normalization: NormalizationFactory?
+        if let id = config.normalizer {
+            let strategy = try registry.require(id, kind: .normalizer)
+            let hp = try HyperparameterSet(schema: strategy.hyperparameters, overrides: config.normalizerSettings, owner: strategy.id)
+            normalization = { name, shape, axis in
+                try PluginNormalization(strategy: strategy, hyperparameters: hp, name: name, sampleShape: shape,
+                                        channelAxis: axis, batchSize: config.batchSize)
+            }
+        }
+        switch config.arch {
+        case "mlp":
+            return try Sequential.mlp([data.featureCount] + config.hidden + [data.classes], seed: config.seed,
+                                      dropout: Float(config.dropout), normalization: normalization)
+        case "lenet":
+            guard let image = data.imageShape else {
+                throw GradusError("model.arch=lenet: dataset '\(data.name)' has \(data.featureCount) features, not images (expected a square number of pixels, or an IDX/NPY file of images)")
+            }
+            return try Sequential.lenet(image: image, channels: config.channels, hidden: config.hidden, classes: data.classes,
+                                        seed: config.seed, dropout: Float(config.dropout), normalization: normalization)
+        default:
+            throw GradusError("model.arch=\(config.arch): expected mlp or lenet")
+        }
+    }
+
+    /// Role selectors for `param_groups.<selector>.<hyperparameter>`.
+    static let groupSelectors: [String: Set<ParameterRole>] = [
+        "bias": [.bias], "norm": [.normGain, .normBias], "norm_gain": [.normGain], "norm_bias": [.normBias],
+        "matrix": [.matrix], "head": [.head], "embedding": [.embedding], "vector": [.vector],
+    ]
+
+    /// Splits the parameters into the default group and one group per selector with settings
+    /// (a parameter joins the first selector, in configuration order, that matches its role).
+    /// Only hyperparameters the plugin marks per-group may differ.
+    static func parameterGroups(_ config: TrainConfig, _ parameters: [Parameter], _ strategy: StrategyDescriptor) throws
+        -> [(name: String, parameters: [Parameter], overrides: [(String, String)])] {
+        var selectors: [String] = []
+        var overrides: [String: [(String, String)]] = [:]
+        for (selector, id, value) in config.groupSettings {
+            guard groupSelectors[selector] != nil else {
+                throw GradusError("param_groups.\(selector): unknown selector (expected one of \(groupSelectors.keys.sorted().joined(separator: ", ")))")
+            }
+            guard let schema = strategy.hyperparameters.first(where: { $0.id == id }) else {
+                throw GradusError("param_groups.\(selector).\(id): \(strategy.id) has no hyperparameter '\(id)'")
+            }
+            guard schema.isPerGroup else {
+                throw GradusError("param_groups.\(selector).\(id): \(strategy.id) does not allow '\(id)' to differ between groups")
+            }
+            if overrides[selector] == nil { selectors.append(selector) }
+            overrides[selector, default: []].append((id, value))
+        }
+        var groups: [(name: String, parameters: [Parameter], overrides: [(String, String)])] = [("default", [], [])]
+        groups += selectors.map { ($0, [], overrides[$0]!) }
+        for p in parameters {
+            let g = selectors.firstIndex { groupSelectors[$0]!.contains(p.role) }.map { $0 + 1 } ?? 0
+            groups[g].parameters.append(p)
+        }
+        return groups.filter { !$0.parameters.isEmpty }
+    }
+
+    /// A configured schedule, its function plugin found and its arguments kept as text.
+    static func schedule(_ s: (hyperparameter: String, function: String, arguments: [(String, String)]), registry: PluginRegistry) throws
+        -> ScheduledHyperparameter {
+        let function = try registry.require(s.function, kind: .function)
+        return ScheduledHyperparameter(hyperparameter: s.hyperparameter, caller: try FunctionCaller(function),
+                                       arguments: Dictionary(s.arguments.map { ($0.0, FFIArgument.text($0.1)) }, uniquingKeysWith: { $1 }))
+    }
+}

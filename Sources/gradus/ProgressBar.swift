@@ -1,0 +1,26 @@
+import Foundation
+
+/// A one-line progress bar redrawn in place on stdout, only when stdout is a terminal (so
+/// JSON Lines piped to a file or another program stay clean).
+final class ProgressBar {
+    let enabled = isatty(STDOUT_FILENO) == 1
+    private var lastDraw = Date.distantPast
+    private var visible = false
+
+    /// Redraws (at most ~20 times a second, and always on the last batch).
+    func update(epoch: Int, epochs: Int, done: Int, total: Int, loss: Double) {
+        guard enabled, done == total || Date().timeIntervalSince(lastDraw) > 0.05 else { return }
+        lastDraw = Date()
+        let width = 30, filled = total > 0 ? width * done / total : width
+        let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
+        FileHandle.standardOutput.write(Data(String(format: "\r\u{1B}[Kepoch %d/%d [%@] %d/%d loss %.4f", epoch, epochs, bar, done, total, loss).utf8))
+        visible = true
+    }
+
+    /// Erases the bar so the next line prints cleanly.
+    func clear() {
+        guard visible else { return }
+        FileHandle.standardOutput.write(Data("\r\u{1B}[K".utf8))
+        visible = false
+    }
+}
