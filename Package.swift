@@ -19,6 +19,7 @@ let plugins = [
     builtinPlugin("SGD", kind: "Optimizers"),
     builtinPlugin("Adam", kind: "Optimizers"),
     builtinPlugin("LayerNorm", kind: "Normalizers"),
+    builtinPlugin("BatchNorm", kind: "Normalizers"),
     builtinPlugin("Magnitude", kind: "Pruners"),
     builtinPlugin("Schedules", kind: "Functions"),
 ]

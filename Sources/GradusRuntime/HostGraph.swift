@@ -71,7 +71,12 @@ final class HostGraph {
             for a in axes { kept[a] = 1 }
             let total = xs[0].sum(to: kept)
             let n = axes.reduce(1) { $0 * shape[$1] }
-            return add(op == "sum" ? total : total * (1 / Float(max(1, n))))
+            if op == "sum" { return add(total) }
+            let correction = try attrs["correction"].map { try $0.number(op) } ?? 0
+            guard Double(n) - correction > 0 else {
+                throw GradusError("graph_op 'mean': \(n) elements per mean with correction \(correction); expected more than \(Int(correction))")
+            }
+            return add(total * Float(1 / (Double(n) - correction)))
         case "reshape":
             try arity(1)
             let dims = try attr("shape").integers(op)

@@ -142,6 +142,26 @@ public enum PluginCheck {
                 worst = max(worst, abs(Double(dx[i]) - numeric) / max(1, abs(numeric)))
             }
             return (worst <= 5e-3, "worst relative error of dx over \(x.count) inputs: \(worst)")
+        },
+        check("graph form matches the kernel form") {
+            let shape = [4, 6]
+            let n = try NormalizerSession(strategy: s, hyperparameters: HyperparameterSet(schema: s.hyperparameters, owner: s.id),
+                                          inputShape: shape, channelAxis: 1, normalizedDims: 1)
+            guard n.hasKernel, n.hasGraph else { return (nil, n.hasGraph ? "no kernel form" : "no graph form") }
+            var rng = RandomStream(seed: 6, stream: "norm")
+            let x = (0..<24).map { _ in rng.normal() * 2 + 0.5 }, dy = (0..<24).map { _ in rng.normal() }
+            for p in n.parameters { p.value.values = (0..<p.value.count).map { _ in 1 + 0.3 * rng.normal() } }
+            let xh = HostTensor(shape: shape, values: x)
+            let y = try n.forward(xh, train: true).values
+            let dx = try n.backward(xh, dy: HostTensor(shape: shape, values: dy), train: true).values
+            let xv = Variable(Tensor(shape: shape, scalars: x), requiresGrad: true)
+            let pv = n.parameters.map { Variable(Tensor(shape: $0.value.shape, scalars: $0.value.values), requiresGrad: true) }
+            let yg = try n.buildGraph(xv, parameters: pv, train: true, updatesBuffers: false)
+            let g = Autodiff.gradients(of: yg, wrt: [xv] + pv, seed: Variable(Tensor(shape: shape, scalars: dy)))
+            let pairs = zip(y, yg.value.scalars).map { ($0, $1) } + zip(dx, g[0].value.scalars).map { ($0, $1) }
+                + zip(n.parameters, g.dropFirst()).flatMap { zip($0.grad.values, $1.value.scalars).map { ($0, $1) } }
+            let worst = pairs.map { Double(abs($0 - $1)) / max(1, Double(abs($0))) }.max() ?? 0
+            return (worst <= 1e-4, "worst relative difference over y, dx and parameter gradients: \(worst)")
         }]
     }
 

@@ -16,7 +16,7 @@ final class CLITests: XCTestCase {
         let (status, out, err) = try TestSupport.run(gradus, ["plugins", "list"], environment: environment())
         XCTAssertEqual(status, 0, err)
         XCTAssertEqual(err, "")
-        for id in ["gradus.sgd", "gradus.adam", "gradus.layernorm", "gradus.magnitude", "gradus.constant", "gradus.step",
+        for id in ["gradus.sgd", "gradus.adam", "gradus.layernorm", "gradus.batchnorm", "gradus.magnitude", "gradus.constant", "gradus.step",
                    "gradus.exponential", "gradus.cosine_warmup"] {
             let row = out.split(separator: "\n").first { $0.hasPrefix(id + " ") }
             XCTAssertNotNil(row, "\(id) missing from:\n\(out)")
@@ -24,7 +24,7 @@ final class CLITests: XCTestCase {
         }
         let (_, json, _) = try TestSupport.run(gradus, ["plugins", "list", "--json"], environment: environment())
         let list = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]])
-        XCTAssertEqual(list.count, 8)
+        XCTAssertEqual(list.count, 9)
         XCTAssertTrue(list.allSatisfy { ($0["abi_version"] as? String) == "1.0" })
     }
 
@@ -118,6 +118,6 @@ final class CLITests: XCTestCase {
         let (status, out, err) = try TestSupport.run(gradus, ["plugins", "list"], environment: environment(["GRADUS_PLUGIN_PATH": folder]))
         XCTAssertEqual(status, 0)
         XCTAssertEqual(err, "gradus: warning: \(folder)/truncated.so: not a shared library (no ELF header)\n")
-        XCTAssertEqual(out.split(separator: "\n").count, 1 + 8)
+        XCTAssertEqual(out.split(separator: "\n").count, 1 + 9)
     }
 }

@@ -1,8 +1,8 @@
 import Glibc
 import GradusPluginKit
 
-/// LayerNorm over the trailing `normalized_dims` axes, kernel form (PyTorch conventions:
-/// biased variance, ε inside the root, gain 1 and bias 0 at start, no buffers).
+/// LayerNorm over the trailing `normalized_dims` axes, in kernel and graph form (PyTorch
+/// conventions: biased variance, ε inside the root, gain 1 and bias 0 at start, no buffers).
 struct LayerNorm: NormalizerPlugin {
     static let info = StrategyInfo(id: "gradus.layernorm", displayName: "LayerNorm", version: "1.0.0",
                                    summary: "Layer normalization over each sample's trailing feature axes",
@@ -12,7 +12,7 @@ struct LayerNorm: NormalizerPlugin {
         .flag("elementwise_affine", default: true, doc: "learn a per-feature gain"),
         .flag("bias", default: true, doc: "learn a per-feature bias (needs elementwise_affine)"),
     ]
-    static let forms: NormalizerForms = [.kernel]
+    static let forms: NormalizerForms = [.kernel, .graph]
 
     let eps: Double, featureShape: [Int], features: Int, hasGain: Bool, hasBias: Bool
 
@@ -69,6 +69,20 @@ struct LayerNorm: NormalizerPlugin {
                 dx[i] = rstd * (g - a - xhat * b)
             }
         }
+    }
+}
+
+extension LayerNorm {
+    /// Graph form: the same function from host ops, so gradients of every order exist.
+    func buildGraph(mode: NormalizerMode, graph g: GraphBuilder, x: gradus_node, parameters p: [gradus_node],
+                    buffers: [gradus_node]) throws -> gradus_node {
+        let axes = Array(-featureShape.count ... -1)
+        let centered = try g.op("sub", x, g.reduce("mean", x, axes: axes))
+        let variance = try g.reduce("mean", g.op("square", centered), axes: axes)
+        var y = try g.op("mul", centered, g.op("rsqrt", g.affine(variance, shift: eps)))
+        if hasGain { y = try g.op("mul", y, p[0]) }
+        if hasBias { y = try g.op("add", y, p[1]) }
+        return y
     }
 }
 

@@ -1,4 +1,5 @@
 import CGradusABI
+import Glibc
 
 /// Which forms a normalizer implements (at least one).
 public struct NormalizerForms: OptionSet, Sendable {
@@ -66,22 +67,67 @@ extension NormalizerPlugin {
     }
 }
 
-/// Adds host ops to a graph under construction (normalizer graph form).
+/// An attribute of a host graph op: a number ("value") or text ("axes", "shape").
+public enum GraphAttribute {
+    case number(Double)
+    case text(String)
+}
+
+/// Adds host ops to a graph under construction (normalizer graph form); see the op
+/// catalogue in gradus/host.h.
 public struct GraphBuilder {
     let services: UnsafePointer<gradus_host_services>?
     let graph: gradus_graph_handle?
 
     /// Adds `op` applied to `inputs`; throws what the host reports.
-    public func op(_ name: String, _ inputs: [gradus_node]) throws -> gradus_node {
+    public func op(_ name: String, _ inputs: gradus_node..., attributes: [String: GraphAttribute] = [:]) throws -> gradus_node {
         guard let services, let graphOp = services.pointee.graph_op else {
             throw PluginError.unsupported("the host offers no graph ops")
         }
-        var out: gradus_node = -1
-        let status = inputs.withUnsafeBufferPointer { buf in
-            name.withCString { graphOp(graph, $0, buf.baseAddress, UInt32(buf.count), nil, &out) }
+        let keys = attributes.keys.sorted()
+        let ids = keys.map { strdup($0)! }
+        let texts: [UnsafeMutablePointer<CChar>?] = keys.map { if case .text(let t) = attributes[$0]! { return strdup(t) } else { return nil } }
+        defer { ids.forEach { free($0) }; texts.forEach { free($0) } }
+        let values = keys.indices.map { i -> gradus_hp_value in
+            var v = gradus_hp_value()
+            v.struct_size = abiSize(gradus_hp_value.self)
+            v.abi_minor = UInt32(GRADUS_ABI_MINOR)
+            v.id = UnsafePointer(ids[i])
+            switch attributes[keys[i]]! {
+            case .number(let x): v.type = GRADUS_HP_F64; v.f64 = x
+            case .text: v.type = GRADUS_HP_STRING; v.str = UnsafePointer(texts[i])
+            }
+            return v
         }
-        guard status == GRADUS_OK else { throw PluginError.unsupported("host graph op '\(name)' failed with status \(status)") }
+        var out: gradus_node = -1
+        let status = values.withUnsafeBufferPointer { vals in
+            var list = gradus_hp_values()
+            list.struct_size = abiSize(gradus_hp_values.self)
+            list.abi_minor = UInt32(GRADUS_ABI_MINOR)
+            list.values = vals.baseAddress
+            list.count = UInt32(vals.count)
+            return inputs.withUnsafeBufferPointer { buf in
+                name.withCString { graphOp(graph, $0, buf.baseAddress, UInt32(buf.count), &list, &out) }
+            }
+        }
+        guard status == GRADUS_OK else { throw PluginError.host(status) }
         return out
+    }
+
+    /// Reduces `axes` keeping them with size 1 ("mean" or "sum").
+    public func reduce(_ op: String, _ x: gradus_node, axes: [Int]) throws -> gradus_node {
+        try self.op(op, x, attributes: ["axes": .text(axes.map(String.init).joined(separator: ","))])
+    }
+
+    /// Reshapes to `shape`.
+    public func reshape(_ x: gradus_node, _ shape: [Int]) throws -> gradus_node {
+        try op("reshape", x, attributes: ["shape": .text(shape.map(String.init).joined(separator: ","))])
+    }
+
+    /// x·a + b for constants a and b (skipping the identity parts).
+    public func affine(_ x: gradus_node, scale a: Double = 1, shift b: Double = 0) throws -> gradus_node {
+        let scaled = a == 1 ? x : try op("mul_scalar", x, attributes: ["value": .number(a)])
+        return b == 0 ? scaled : try op("add_scalar", scaled, attributes: ["value": .number(b)])
     }
 }
 

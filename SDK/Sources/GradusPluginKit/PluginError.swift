@@ -11,6 +11,9 @@ public enum PluginError: Error, CustomStringConvertible {
     case state(String)
     case version(String)
     case `internal`(String)
+    /// A host service failed with this status and already recorded its message; the kit
+    /// returns the status without overwriting that message.
+    case host(Int32)
 
     /// The status code the host receives.
     public var status: Int32 {
@@ -22,6 +25,7 @@ public enum PluginError: Error, CustomStringConvertible {
         case .state: return GRADUS_ERR_STATE
         case .version: return GRADUS_ERR_VERSION
         case .internal: return GRADUS_ERR_INTERNAL
+        case .host(let status): return status
         }
     }
 
@@ -30,6 +34,7 @@ public enum PluginError: Error, CustomStringConvertible {
         case .invalidArgument(let m), .outOfRange(let m), .unsupported(let m), .numeric(let m),
              .state(let m), .version(let m), .internal(let m):
             return m
+        case .host(let status): return "host service failed with status \(status)"
         }
     }
 }
@@ -42,6 +47,7 @@ func reportingErrors(_ services: UnsafePointer<gradus_host_services>?, _ body: (
         try body()
         return GRADUS_OK
     } catch let error as PluginError {
+        if case .host = error { return error.status }
         report(services, error.status, error.description)
         return error.status
     } catch {

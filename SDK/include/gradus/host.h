@@ -121,7 +121,9 @@ typedef struct gradus_host_services {
      *   add_scalar mul_scalar              1 input; attr "value" (F64)
      *   sum mean                           1 input; attr "axes" (STRING, e.g. "0,2,3"
      *                                      or "-1"; negative counts from the end);
-     *                                      reduced axes are kept with size 1
+     *                                      reduced axes are kept with size 1; mean
+     *                                      takes attr "correction" (F64, default 0):
+     *                                      divide by n - correction (1: unbiased variance)
      *   reshape                            1 input; attr "shape" (STRING, e.g. "1,16,1,1")
      *   assign                             inputs (buffer, value): copies value into the
      *                                      buffer (running statistics); not differentiated;

@@ -3,7 +3,7 @@
 
 Run from the repository root with a Python that has PyTorch installed:
     python Tests/GradusRuntimeTests/Fixtures/generate_golden.py
-It rewrites golden_trajectories.json and layernorm.json beside this script.
+It rewrites golden_trajectories.json, layernorm.json, batchnorm.json and convolution.json beside this script.
 
 Each case starts an optimizer at a test function's usual starting point, feeds it the
 autograd gradient of the function (float32) at every step, and records that gradient,
@@ -145,6 +145,77 @@ def layernorm_cases():
     print(f"wrote {len(cases)} cases to {path}")
 
 
+def write_fixture(name, cases):
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
+    with open(path, "w") as fh:
+        json.dump({"generator": "generate_golden.py", "torch": torch.__version__, "cases": cases}, fh)
+        fh.write("\n")
+    print(f"wrote {len(cases)} cases to {path}")
+
+
+def flat(t):
+    return t.detach().flatten().tolist()
+
+
+def batchnorm_cases():
+    """torch.nn.functional.batch_norm in train mode (output, gradients, running statistics
+    after the update) and then in eval mode with the updated statistics."""
+    gen = torch.Generator().manual_seed(4321)
+    cases = []
+    for name, shape, momentum, affine, eps in [("1d-affine", (6, 4), 0.1, True, 1e-5),
+                                               ("2d-affine", (3, 2, 4, 5), 0.3, True, 1e-5),
+                                               ("2d-plain", (2, 3, 3, 3), 0.1, False, 1e-3)]:
+        c = shape[1]
+        x = (torch.randn(shape, generator=gen) * 1.5 + 0.7).requires_grad_(True)
+        w = (torch.randn(c, generator=gen) * 0.5 + 1).requires_grad_(True) if affine else None
+        b = (torch.randn(c, generator=gen) * 0.5).requires_grad_(True) if affine else None
+        rm0 = torch.randn(c, generator=gen) * 0.2
+        rv0 = torch.rand(c, generator=gen) + 0.5
+        rm, rv = rm0.clone(), rv0.clone()
+        y = torch.nn.functional.batch_norm(x, rm, rv, w, b, training=True, momentum=momentum, eps=eps)
+        dy = torch.randn(shape, generator=gen)
+        y.backward(dy)
+        case = {"name": name, "shape": list(shape), "momentum": momentum, "eps": eps, "affine": affine,
+                "x": flat(x), "dy": flat(dy), "running_mean0": flat(rm0), "running_var0": flat(rv0),
+                "y": flat(y), "dx": flat(x.grad), "running_mean": flat(rm), "running_var": flat(rv)}
+        if affine:
+            case.update({"weight": flat(w), "bias": flat(b), "dweight": flat(w.grad), "dbias": flat(b.grad)})
+        xe = x.detach().clone().requires_grad_(True)
+        ye = torch.nn.functional.batch_norm(xe, rm, rv, w.detach() if affine else None, b.detach() if affine else None,
+                                            training=False, eps=eps)
+        ye.backward(dy)
+        case.update({"y_eval": flat(ye), "dx_eval": flat(xe.grad)})
+        cases.append(case)
+    write_fixture("batchnorm.json", cases)
+
+
+def convolution_cases():
+    """torch.nn.functional.conv2d / max_pool2d / avg_pool2d outputs and input gradients."""
+    gen = torch.Generator().manual_seed(99)
+    cases = []
+    for name, xs, ws, stride, padding in [("3x3", (2, 3, 7, 6), (4, 3, 3, 3), 1, 1), ("strided", (1, 2, 9, 9), (3, 2, 5, 3), 2, 0)]:
+        x = torch.randn(xs, generator=gen).requires_grad_(True)
+        w = torch.randn(ws, generator=gen).requires_grad_(True)
+        b = torch.randn(ws[0], generator=gen).requires_grad_(True)
+        y = torch.nn.functional.conv2d(x, w, b, stride=stride, padding=padding)
+        dy = torch.randn(y.shape, generator=gen)
+        y.backward(dy)
+        cases.append({"name": name, "op": "conv2d", "x_shape": list(xs), "w_shape": list(ws), "stride": stride, "padding": padding,
+                      "x": flat(x), "w": flat(w), "b": flat(b), "dy": flat(dy), "y": flat(y), "y_shape": list(y.shape),
+                      "dx": flat(x.grad), "dw": flat(w.grad), "db": flat(b.grad)})
+    for op, kernel, stride, padding in [("max_pool2d", 2, 2, 0), ("max_pool2d", 3, 2, 1), ("avg_pool2d", 2, 2, 0), ("avg_pool2d", 3, 2, 1)]:
+        x = torch.randn((2, 3, 7, 7), generator=gen).requires_grad_(True)
+        y = getattr(torch.nn.functional, op)(x, kernel, stride, padding)
+        dy = torch.randn(y.shape, generator=gen)
+        y.backward(dy)
+        cases.append({"name": f"{op} k{kernel} s{stride} p{padding}", "op": op, "x_shape": [2, 3, 7, 7], "kernel": kernel,
+                      "stride": stride, "padding": padding, "x": flat(x), "dy": flat(dy), "y": flat(y),
+                      "y_shape": list(y.shape), "dx": flat(x.grad)})
+    write_fixture("convolution.json", cases)
+
+
 if __name__ == "__main__":
+    batchnorm_cases()
+    convolution_cases()
     layernorm_cases()
     main()
