@@ -19,6 +19,8 @@ public struct TrainConfig {
     /// convolution), and its hyperparameters; nil: no normalization.
     public var normalizer: String?
     public var normalizerSettings: [(String, String)] = []
+    /// Which form of the normalizer runs (auto: the kernel form unless the optimizer needs HVPs).
+    public var normalizerForm = NormalizerForm.auto
     public var optimizer = "adam"
     /// Optimizer hyperparameters as text, validated against the plugin's schema (Adam's own default lr is 1e-3).
     public var optimizerSettings: [(String, String)] = []

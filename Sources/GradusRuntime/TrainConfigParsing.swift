@@ -6,7 +6,7 @@ import Yams
 /// what was expected. Optimizer hyperparameters are checked later against the plugin's schema.
 public enum TrainConfigParsing {
     public static let keys = ["dataset", "labels", "model.arch", "model.hidden", "model.channels", "model.dropout",
-                              "normalizer", "normalizer.id", "normalizer.<hyperparameter>",
+                              "normalizer", "normalizer.id", "normalizer.<hyperparameter>", "normalizer_form",
                               "optimizer", "optimizer.id", "optimizer.<hyperparameter>", "param_groups.<role>.<hyperparameter>",
                               "schedule.<hyperparameter>", "schedule.<hyperparameter>.function", "schedule.<hyperparameter>.<argument>",
                               "epochs", "batch_size", "seed", "test_fraction", "normalize", "checkpoint_every",
@@ -53,6 +53,7 @@ public enum TrainConfigParsing {
         if let n = c.normalizer {
             out.append(("normalizer", n))
             for (k, v) in c.normalizerSettings { out.append(("normalizer." + k, v)) }
+            out.append(("normalizer_form", c.normalizerForm.rawValue))
         }
         out.append(("optimizer", c.optimizer))
         for (k, v) in c.optimizerSettings { out.append(("optimizer." + k, v)) }
@@ -107,6 +108,9 @@ public enum TrainConfigParsing {
                 guard let v = Double(text), v >= 0, v < 1 else { throw GradusError("model.dropout=\(text): expected a number in [0, 1)") }
                 config.dropout = v
             case "normalizer", "normalizer.id": config.normalizer = text
+            case "normalizer_form":
+                guard let form = NormalizerForm(rawValue: text) else { throw GradusError("normalizer_form=\(text): expected auto, graph or kernel") }
+                config.normalizerForm = form
             case let k where k.hasPrefix("normalizer."):
                 setting(&config.normalizerSettings, String(k.dropFirst("normalizer.".count)), text)
             case "checkpoint_every": config.checkpointEvery = try integer(key, text, min: 0)

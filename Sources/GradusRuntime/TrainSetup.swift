@@ -31,14 +31,15 @@ extension Trainer {
     }
 
     /// The configured architecture, its normalization slots filled by the normalizer plugin.
-    static func buildModel(_ config: TrainConfig, data: Dataset, registry: PluginRegistry) throws -> Sequential {
+    static func buildModel(_ config: TrainConfig, data: Dataset, registry: PluginRegistry, needsSecondOrder: Bool) throws -> Sequential {
         var normalization: NormalizationFactory?
         if let id = config.normalizer {
             let strategy = try registry.require(id, kind: .normalizer)
             let hp = try HyperparameterSet(schema: strategy.hyperparameters, overrides: config.normalizerSettings, owner: strategy.id)
             normalization = { name, shape, axis in
                 try PluginNormalization(strategy: strategy, hyperparameters: hp, name: name, sampleShape: shape,
-                                        channelAxis: axis, batchSize: config.batchSize)
+                                        channelAxis: axis, batchSize: config.batchSize, form: config.normalizerForm,
+                                        needsSecondOrder: needsSecondOrder)
             }
         }
         switch config.arch {

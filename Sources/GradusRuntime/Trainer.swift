@@ -31,7 +31,7 @@ public final class Trainer {
     /// `config.checkpointEvery` steps.
     public var checkpointPath: String?
     /// Called after every batch: (epoch, batches done, batches per epoch, batch loss).
-    public var onBatch: ((Int, Int, Int, Double) -> Void)?
+    public var onBatch: ((Int, Int, Int, Double) throws -> Void)?
 
     public var batchesPerEpoch: Int { (train.count + config.batchSize - 1) / config.batchSize }
     public var totalSteps: Int { batchesPerEpoch * config.epochs }
@@ -48,13 +48,14 @@ public final class Trainer {
         try Trainer.validate(config)
         self.config = config
         (self.train, self.test) = (train, test)
-        model = try Trainer.buildModel(config, data: train, registry: registry)
+        let strategy = try registry.require(config.optimizer, kind: .optimizer)
+        let needsHVP = strategy.capabilities & UInt64(GRADUS_CAP_NEEDS_HVP) != 0
+        model = try Trainer.buildModel(config, data: train, registry: registry, needsSecondOrder: needsHVP)
         let host = model.parameters.map {
             HostParameter(name: $0.name, role: Role(rawValue: $0.role.rawValue) ?? .unknown, shape: $0.shape, storage: $0.storage)
         }
         hostParameters = host
         let byName = Dictionary(uniqueKeysWithValues: host.map { ($0.name, $0) })
-        let strategy = try registry.require(config.optimizer, kind: .optimizer)
         let plan = try Trainer.parameterGroups(config, model.parameters, strategy)
         groups = plan.map(\.parameters)
         var sessions: [OptimizerSession] = [], runners: [ScheduleRunner] = []
@@ -68,9 +69,8 @@ public final class Trainer {
         }
         optimizers = sessions
         schedules = runners
-        if strategy.capabilities & UInt64(GRADUS_CAP_NEEDS_HVP) != 0,
-           let layer = model.layers.compactMap({ $0 as? PluginNormalization }).first(where: \.firstOrderOnly) {
-            throw GradusError("\(strategy.id) needs Hessian-vector products, but normalizer \(layer.session.strategy.id) has only a kernel form (first-order gradients)")
+        if needsHVP, let layer = model.layers.compactMap({ $0 as? PluginNormalization }).first(where: \.firstOrderOnly) {
+            throw GradusError("\(strategy.id) needs Hessian-vector products, but normalizer \(layer.session.strategy.id) runs in its kernel form (first-order gradients); use its graph form (normalizer_form=graph)")
         }
         if let prunerID = config.pruner {
             let p = try registry.require(prunerID, kind: .pruner)
@@ -100,7 +100,7 @@ public final class Trainer {
                 let loss = try step(batch)
                 epochLossSum += loss * Double(batch.count)
                 batchesIntoEpoch = b + 1
-                onBatch?(epoch, b + 1, batchesPerEpoch, loss)
+                try onBatch?(epoch, b + 1, batchesPerEpoch, loss)
                 if let path = checkpointPath, config.checkpointEvery > 0, b + 1 < batchesPerEpoch,
                    optimizer.stepCount % Int64(config.checkpointEvery) == 0 {
                     try Checkpoint(self).write(to: path)

@@ -60,7 +60,7 @@ final class TrainingRunContext: RunContext {
             vectors.append(Tensor(shape: p.shape, storage: TensorStorage(copying: src, count: p.storage.count)))
         }
         if let layer = (model as? Sequential)?.layers.compactMap({ $0 as? PluginNormalization }).first(where: \.firstOrderOnly) {
-            PluginErrorSlot.shared.set(GRADUS_ERR_UNSUPPORTED, "hessian_vector_product: normalizer \(layer.session.strategy.id) has only a kernel form (first-order gradients)")
+            PluginErrorSlot.shared.set(GRADUS_ERR_UNSUPPORTED, "hessian_vector_product: normalizer \(layer.session.strategy.id) runs in its kernel form (first-order gradients)")
             return GRADUS_ERR_UNSUPPORTED
         }
         let (b, leaves) = bindings()

@@ -73,6 +73,14 @@ enum TestSupport {
     }
 
     /// Loads a JSON fixture from the test bundle's resources.
+    /// The path of a fixture file shipped with the tests.
+    static func fixturePath(_ file: String) throws -> String {
+        guard let url = Bundle.module.url(forResource: file, withExtension: nil, subdirectory: "Fixtures") else {
+            throw GradusError("fixture \(file) not found")
+        }
+        return url.path
+    }
+
     static func fixture(_ name: String) throws -> Any {
         guard let url = Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures") else {
             throw GradusError("fixture \(name).json not found")

@@ -214,7 +214,25 @@ def convolution_cases():
     write_fixture("convolution.json", cases)
 
 
+def array_files():
+    """Tiny dataset files written by numpy (NPY) and by the IDX layout MNIST uses, for the loaders."""
+    import numpy as np
+    import struct
+    here = os.path.dirname(os.path.abspath(__file__))
+    images = (np.arange(5 * 4 * 4, dtype=np.int64) * 37 % 256).astype(np.uint8).reshape(5, 4, 4)
+    labels = np.array([3, 0, 2, 1, 3], dtype=np.int64)
+    np.save(os.path.join(here, "tiny_images.npy"), images)
+    np.save(os.path.join(here, "tiny_labels.npy"), labels)
+    np.save(os.path.join(here, "tiny_features_f8_be.npy"), (np.arange(10, dtype=">f8") / 4 - 1).reshape(5, 2))
+    with open(os.path.join(here, "tiny-images-idx3-ubyte"), "wb") as fh:
+        fh.write(struct.pack(">BBBBIII", 0, 0, 0x08, 3, 5, 4, 4) + images.tobytes())
+    with open(os.path.join(here, "tiny-labels-idx1-ubyte"), "wb") as fh:
+        fh.write(struct.pack(">BBBBI", 0, 0, 0x08, 1, 5) + labels.astype(np.uint8).tobytes())
+    print("wrote tiny NPY and IDX files")
+
+
 if __name__ == "__main__":
+    array_files()
     batchnorm_cases()
     convolution_cases()
     layernorm_cases()
