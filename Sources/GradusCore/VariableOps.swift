@@ -30,6 +30,15 @@ public func + (a: Variable, s: Float) -> Variable {
     Variable.result(a.value.map { $0 + s }, [a]) { g in [g] }
 }
 
+/// Subtraction of a constant.
+public func - (a: Variable, s: Float) -> Variable { a + (-s) }
+
+/// A constant minus a variable.
+public func - (s: Float, a: Variable) -> Variable { (-a) + s }
+
+/// A constant times a variable.
+public func * (s: Float, a: Variable) -> Variable { a * s }
+
 /// Division of a constant by a variable (element-wise).
 public func / (s: Float, a: Variable) -> Variable { Variable(Tensor(s)) / a }
 
@@ -104,6 +113,14 @@ extension Variable {
 
     public func sqrt() -> Variable {
         Variable.result(value.map { $0.squareRoot() }, [self]) { [self] g in [g * 0.5 / self.sqrt()] }
+    }
+
+    public func sin() -> Variable {
+        Variable.result(value.map { sinf($0) }, [self]) { [self] g in [g * self.cos()] }
+    }
+
+    public func cos() -> Variable {
+        Variable.result(value.map { cosf($0) }, [self]) { [self] g in [-(g * self.sin())] }
     }
 
     /// 1/√x.

@@ -1,4 +1,6 @@
+import CGradusABI
 import Foundation
+import GradusCore
 
 /// One line of `gradus trace`: the point and the function value after `step` updates.
 public struct TracePoint: Equatable, Sendable {
@@ -26,6 +28,44 @@ public struct ScheduledHyperparameter {
     }
 }
 
+/// The autodiff services on a test function at the current point: its value, Hessian-vector
+/// products and re-evaluation elsewhere, all from the core.
+final class TestFunctionRunContext: RunContext {
+    let function: TestFunction
+    let point: [Float]
+    init(function: TestFunction, point: [Float]) { self.function = function; self.point = point }
+
+    override func loss(_ out: UnsafeMutablePointer<Double>?) -> Int32 {
+        guard let out else { return GRADUS_ERR_INVALID_ARGUMENT }
+        out.pointee = Double(function.value(point))
+        return GRADUS_OK
+    }
+
+    override func hessianVectorProduct(_ v: UnsafePointer<UnsafePointer<Float>?>?, _ out: UnsafePointer<UnsafeMutablePointer<Float>?>?,
+                                       _ n: UInt32) -> Int32 {
+        guard n == 1, let v, let out, let src = v[0], let dst = out[0] else {
+            PluginErrorSlot.shared.set(GRADUS_ERR_INVALID_ARGUMENT, "hessian_vector_product: expected 1 vector for the point, got \(n)")
+            return GRADUS_ERR_INVALID_ARGUMENT
+        }
+        let p = Variable(Tensor(shape: [2], scalars: point), requiresGrad: true)
+        let f = GradMode.with(recording: true) { function.evaluate(p) }
+        Autodiff.hessianVectorProduct(of: f, wrt: [p], vectors: [Tensor(shape: [2], scalars: [src[0], src[1]])])[0].copy(to: dst)
+        return GRADUS_OK
+    }
+
+    override func evaluate(_ p: UnsafePointer<UnsafePointer<Float>?>?, _ n: UInt32, _ loss: UnsafeMutablePointer<Double>?,
+                           _ grads: UnsafePointer<UnsafeMutablePointer<Float>?>?) -> Int32 {
+        guard n == 1, let p, let src = p[0] else {
+            PluginErrorSlot.shared.set(GRADUS_ERR_INVALID_ARGUMENT, "evaluate_at: expected 1 tensor for the point, got \(n)")
+            return GRADUS_ERR_INVALID_ARGUMENT
+        }
+        let x = [src[0], src[1]]
+        loss?.pointee = Double(function.value(x))
+        if let dst = grads?[0] { for (i, g) in function.gradient(x).enumerated() { dst[i] = g } }
+        return GRADUS_OK
+    }
+}
+
 /// Runs an optimizer plugin on a test function (the engine of `gradus trace`).
 public enum TraceRunner {
     /// Runs `steps` steps from `start` and calls `emit` with step 0 (the start) and each step after.
@@ -40,14 +80,14 @@ public enum TraceRunner {
         let runner = try ScheduleRunner(schedules, hyperparameters: hp, owner: optimizer.id)
         func applySchedules(_ k: Int) throws { try runner.apply(step: k, totalSteps: steps) }
         try applySchedules(0)  // bindings and values are checked before anything is printed
-        let session = try OptimizerSession(strategy: optimizer, hyperparameters: hp, parameters: [param])
+        let session = try OptimizerSession(strategy: optimizer, hyperparameters: hp, parameters: [param], available: HostCapabilities.trainingRun)
         emit(TracePoint(step: 0, x: param.value.values, f: function.value(param.value.values)))
         for k in stride(from: 1, through: steps, by: 1) {
             let x = param.value.values
             let fx = function.value(x)
             param.grad.values = function.gradient(x)
             try applySchedules(k - 1)
-            try session.step(loss: Double(fx))
+            try session.step(loss: Double(fx), run: TestFunctionRunContext(function: function, point: x))
             let next = param.value.values
             let fNext = function.value(next)
             emit(TracePoint(step: k, x: next, f: fNext))

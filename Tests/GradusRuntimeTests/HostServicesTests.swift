@@ -88,12 +88,29 @@ final class HostServicesTests: XCTestCase {
         }
     }
 
-    func testTraceRunsRefuseStrategiesNeedingHVP() throws {
+    /// On a test function the services come from the core too: at Rosenbrock's start
+    /// (-1.2, 1) the gradient is (-215.6, -88) and H = [[1330, 480], [480, 200]].
+    func testTraceRunsOfferHVPAndReEvaluationOnTheTestFunction() throws {
         let dir = try TestSupport.temporaryDirectory()
         try TestSupport.compileC(Self.probe, to: dir + "/probe.so")
         let probe = try XCTUnwrap(PluginLoader.load(dir + "/probe.so").strategies.first)
-        XCTAssertThrowsError(try TraceRunner.run(optimizer: probe, function: .named("quadratic"), steps: 1) { _ in }) {
-            XCTAssertEqual("\($0)", "test.probe needs needs_closure, needs_hvp, which this run cannot provide")
-        }
+        let rosenbrock = try TestFunction.named("rosenbrock")
+        let start: [Float] = [-1.2, 1]
+        let param = HostParameter(name: "x", role: .vector, shape: [2], values: start)
+        param.grad.values = rosenbrock.gradient(start)
+        XCTAssertEqual(param.grad.values[0], -215.6, accuracy: 1e-3)
+        XCTAssertEqual(param.grad.values[1], -88, accuracy: 1e-4)
+        let session = try OptimizerSession(strategy: probe, hyperparameters: HyperparameterSet(schema: [], owner: probe.id),
+                                           parameters: [param], available: HostCapabilities.trainingRun)
+        try session.step(loss: 24.2, run: TestFunctionRunContext(function: rosenbrock, point: start))
+        XCTAssertEqual(session.slot("loss", of: 0)!.values, [rosenbrock.value(start)])
+        XCTAssertEqual(session.slot("eval_loss", of: 0)!.values, [rosenbrock.value(start)])
+        XCTAssertEqual(session.slot("eval_grad", of: 0)!.values, param.grad.values)
+        let hv = session.slot("hv", of: 0)!.values
+        XCTAssertEqual(hv[0], 1330 * -215.6 + 480 * -88, accuracy: 1)
+        XCTAssertEqual(hv[1], 480 * -215.6 + 200 * -88, accuracy: 1)
+        var steps = 0
+        try TraceRunner.run(optimizer: probe, function: rosenbrock, steps: 3) { _ in steps += 1 }
+        XCTAssertEqual(steps, 4, "gradus trace runs strategies that need HVPs and closures")
     }
 }
