@@ -41,6 +41,10 @@ public final class ParameterBindings {
     /// Whether train-mode normalizers update their running statistics in this pass; false for
     /// re-evaluations (loss, HVP, evaluate_at) so a service call leaves the model as it was.
     public var updatesStatistics = true
+    /// When true, `Sequential` records each layer's input and output (forward hooks) in
+    /// `activations`, keyed by layer name (`layers.0`).
+    public var recordsActivations = false
+    public var activations: [(module: String, input: Variable, output: Variable)] = []
 
     public init(_ parameters: [Parameter]) {
         for p in parameters { bind(p, p.variable()) }
@@ -124,7 +128,11 @@ public final class Sequential: Module {
     public var buffers: [Buffer] { layers.flatMap(\.buffers) }
     public func forward(_ x: Variable, _ b: ParameterBindings, mode: Mode) throws -> Variable {
         var y = x
-        for layer in layers { y = try layer.forward(y, b, mode: mode) }
+        for (i, layer) in layers.enumerated() {
+            let input = y
+            y = try layer.forward(y, b, mode: mode)
+            if b.recordsActivations { b.activations.append(("layers.\(i)", input, y)) }
+        }
         return y
     }
 

@@ -87,7 +87,9 @@ public enum HostServices {
         s.evaluate_at = { run, params, count, loss, grads in
             RunContext.from(run)?.evaluate(params, count, loss, grads) ?? unsupported("evaluate_at")
         }
-        s.activation = { _, _, _, _ in unsupported("activation") }
+        s.activation = { run, module, which, out in
+            RunContext.from(run)?.activation(module, which, out) ?? unsupported("activation")
+        }
         s.graph_op = HostGraph.service
         let p = UnsafeMutablePointer<gradus_host_services>.allocate(capacity: 1)
         p.initialize(to: s)
@@ -116,5 +118,8 @@ open class RunContext {
     }
     open func evaluate(_ p: UnsafePointer<UnsafePointer<Float>?>?, _ n: UInt32, _ loss: UnsafeMutablePointer<Double>?, _ grads: UnsafePointer<UnsafeMutablePointer<Float>?>?) -> Int32 {
         unsupported("evaluate_at")
+    }
+    open func activation(_ module: UnsafePointer<CChar>?, _ which: Int32, _ out: UnsafeMutablePointer<gradus_tensor_view>?) -> Int32 {
+        unsupported("activation")
     }
 }

@@ -183,8 +183,9 @@ public enum HostCapabilities {
         | GRADUS_CAP_NEEDS_RNG | GRADUS_CAP_NEEDS_LINALG | GRADUS_CAP_NEEDS_GLOBAL_VIEW
         | GRADUS_CAP_DECOUPLED_WEIGHT_DECAY)
 
-    /// A training run adds Hessian-vector products and same-batch re-evaluation (closures).
-    public static let trainingRun: UInt64 = traceRun | UInt64(GRADUS_CAP_NEEDS_HVP | GRADUS_CAP_NEEDS_CLOSURE)
+    /// A training run adds Hessian-vector products, same-batch re-evaluation (closures) and
+    /// layer activations (forward hooks).
+    public static let trainingRun: UInt64 = traceRun | UInt64(GRADUS_CAP_NEEDS_HVP | GRADUS_CAP_NEEDS_CLOSURE | GRADUS_CAP_NEEDS_ACTIVATIONS)
 
     static let decoupledDecayBit = UInt64(GRADUS_CAP_DECOUPLED_WEIGHT_DECAY)
     static let globalViewBit = UInt64(GRADUS_CAP_NEEDS_GLOBAL_VIEW)

@@ -21,6 +21,8 @@ public final class Trainer {
     /// Every parameter in model order, sharing storage with the model.
     private let hostParameters: [HostParameter]
     private let schedules: [ScheduleRunner]
+    /// Whether the optimizer reads layer activations (forward hooks record them each step).
+    private let needsActivations: Bool
     /// Epochs finished so far (set by a restored checkpoint); `run` continues after them.
     public var completedEpochs = 0
     /// Batches already done in the epoch after `completedEpochs`, and their summed loss
@@ -50,6 +52,7 @@ public final class Trainer {
         (self.train, self.test) = (train, test)
         let strategy = try registry.require(config.optimizer, kind: .optimizer)
         let needsHVP = strategy.capabilities & UInt64(GRADUS_CAP_NEEDS_HVP) != 0
+        needsActivations = strategy.capabilities & UInt64(GRADUS_CAP_NEEDS_ACTIVATIONS) != 0
         model = try Trainer.buildModel(config, data: train, registry: registry, needsSecondOrder: needsHVP)
         let host = model.parameters.map {
             HostParameter(name: $0.name, role: Role(rawValue: $0.role.rawValue) ?? .unknown, shape: $0.shape, storage: $0.storage)
@@ -128,14 +131,21 @@ public final class Trainer {
         let rng = RandomStream(seed: config.seed, stream: "dropout/\(index)")
         let bindings = ParameterBindings(model.parameters)
         bindings.rng = rng
+        bindings.recordsActivations = needsActivations
         let loss = crossEntropy(logits: try model.forward(Variable(x), bindings, mode: .train), labels: y)
         let value = Double(loss.value.scalar)
         guard value.isFinite else { throw GradusError("loss is \(value) at step \(index + 1); lower the learning rate") }
-        let grads = try Autodiff.checkedGradients(of: loss, wrt: bindings.variables)
+        let outputs = bindings.activations.map(\.output)
+        let grads = try Autodiff.checkedGradients(of: loss, wrt: bindings.variables + outputs)
         for (hp, g) in zip(hostParameters, grads) { g.value.copy(to: hp.grad.backing.pointer) }
+        var activations: [String: [Tensor]] = [:]
+        for (a, g) in zip(bindings.activations, grads.dropFirst(hostParameters.count)) {
+            activations[a.module] = [a.input.value, a.output.value, g.value]
+        }
         pruning?.applyToGradients()
         for (session, group) in zip(optimizers, groups) {
-            try session.step(loss: value, run: TrainingRunContext(model: model, group: group, x: x, labels: y, loss: value, rng: rng))
+            try session.step(loss: value, run: TrainingRunContext(model: model, group: group, x: x, labels: y, loss: value, rng: rng,
+                                                                  activations: activations))
         }
         if let pruning {
             pruning.applyToWeights()            // decay and momentum would otherwise resurrect pruned weights

@@ -14,14 +14,35 @@ final class TrainingRunContext: RunContext {
     let labels: [Int]
     let batchLoss: Double
     let rng: RandomStream
+    /// Per layer: input, output and the loss gradient at the output, when the optimizer asked.
+    let activations: [String: [Tensor]]
+    /// Views handed out by `activation`, kept alive until the step returns.
+    private var lent: [HostTensor] = []
 
-    init(model: Module, group: [Parameter], x: Tensor, labels: [Int], loss: Double, rng: RandomStream) {
+    init(model: Module, group: [Parameter], x: Tensor, labels: [Int], loss: Double, rng: RandomStream,
+         activations: [String: [Tensor]] = [:]) {
         self.model = model
         parameters = group
         self.x = x
         self.labels = labels
         batchLoss = loss
         self.rng = rng
+        self.activations = activations
+    }
+
+    override func activation(_ module: UnsafePointer<CChar>?, _ which: Int32, _ out: UnsafeMutablePointer<gradus_tensor_view>?) -> Int32 {
+        guard let module, let out, (0...2).contains(which) else {
+            return invalid("activation: NULL module or out, or which=\(which) (expected 0 input, 1 output, 2 output gradient)")
+        }
+        let name = String(cString: module)
+        guard let tensors = activations[name] else {
+            return invalid("activation: no recorded module '\(name)' (recorded: \(activations.keys.sorted { $0.localizedStandardCompare($1) == .orderedAscending }.joined(separator: ", ")))")
+        }
+        let t = tensors[Int(which)]
+        let view = HostTensor(shape: t.shape, backing: t.storage, readOnly: true)
+        lent.append(view)
+        out.pointee = view.view.pointee
+        return GRADUS_OK
     }
 
     /// Bindings for a re-evaluation: every model parameter at its value, the group's replaced

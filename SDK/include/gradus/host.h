@@ -103,9 +103,13 @@ typedef struct gradus_host_services {
                            double *out_loss, float *const *out_grads);
 
     /*
-     * The activation of module `module` (e.g. "layers.0") recorded by a forward
-     * hook for the current batch; `which` is GRADUS_ACTIVATION_*. The view is
-     * borrowed and valid until the call that received the run handle returns.
+     * The activation of module `module` (a top-level layer, "layers.0", "layers.1",
+     * ...) recorded by a forward hook for the current batch; `which` is
+     * GRADUS_ACTIVATION_* (the layer's input, its output, or the loss gradient at
+     * its output). Recorded only for strategies declaring
+     * GRADUS_CAP_NEEDS_ACTIVATIONS. The view is read-only, borrowed, and valid
+     * until the call that received the run handle returns. An unknown module is
+     * GRADUS_ERR_INVALID_ARGUMENT with a message listing the recorded ones.
      */
     int32_t (*activation)(gradus_run_handle run, const char *module, int32_t which,
                           gradus_tensor_view *out);
