@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Side-by-side benchmarks: the same workloads in PyTorch (CPU, eager, one thread) and in Gradus
-(`gradus-bench`, release build), run in this one invocation, printed as Gradus/PyTorch ratios.
+"""Side-by-side benchmarks: the same workloads in PyTorch (CPU, eager, one thread), in JAX (jit,
+one thread; Benchmarks/jax_side.py in its own process) and in Gradus (`gradus-bench`, release
+build), run in this one invocation, printed as Gradus/PyTorch and Gradus/JAX ratios.
 
-    swift build -c release --product gradus-bench
-    python Benchmarks/compare.py            # needs torch (CPU wheel) and numpy
+    bash Benchmarks/run                     # sets up a venv with torch and jax, builds, runs this
+    python Benchmarks/compare.py            # when gradus-bench is built and torch (and jax) import
 
 Gradus runs twice: with the environment as set, and with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
 unset for the benchmark alone (DESIGN.md §8). Medians of repeated runs; nothing is asserted.
@@ -69,6 +70,18 @@ def per_op_us():
     return median_ms(chain, 5) * 1000 / n
 
 
+def jax_side():
+    """JAX medians by workload, or {} when JAX is not installed."""
+    script = os.path.join(ROOT, "Benchmarks", "jax_side.py")
+    env = dict(os.environ, XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
+    proc = subprocess.run([sys.executable, script], env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        print(f"JAX side not run: {last}")
+        return {}
+    return {r["workload"]: r for r in map(json.loads, proc.stdout.splitlines())}
+
+
 def gradus(env):
     out = subprocess.run([BENCH], env=env, capture_output=True, text=True, check=True).stdout
     return {r["workload"]: r for r in map(json.loads, out.splitlines())}
@@ -85,18 +98,24 @@ def main():
         "adam_16m_forloop": adam_16m(fused=False),
         "per_op_us": per_op_us(),
     }
+    jax_ref = jax_side()
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
     unset = {k: v for k, v in env.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
     runs = {"as set": gradus(env), "OpenBLAS vars unset": gradus(unset)}
-    print(f"torch {torch.__version__}, one thread; OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
-    print(f"{'workload':32} {'PyTorch':>12} " + " ".join(f"{name:>22}" for name in runs))
+    jax_version = next(iter(jax_ref.values()))["jax"] if jax_ref else "not installed"
+    print(f"torch {torch.__version__}, jax {jax_version}, one thread; OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
+    print("Gradus columns: time (Gradus/PyTorch, Gradus/JAX); adam_16m compares with torch's fused Adam")
+    print(f"{'workload':27} {'PyTorch':>11} {'JAX':>11} " + " ".join(f"{name:>30}" for name in runs))
     rows = [("mlp_784_1024_1024_10_b256", "ms"), ("mlp_64_256_256_10_b128", "ms"), ("adam_16m", "ms"), ("per_op_us", "us")]
     for key, unit in rows:
         cells = []
+        j = jax_ref.get(key, {}).get("ms")
         for r in runs.values():
             g = r[key]["us"] if unit == "us" else r[key]["ms"]
-            cells.append(f"{g:9.3f} {unit} ({g / ref[key]:5.2f}x)")
-        print(f"{key:32} {ref[key]:9.3f} {unit} " + " ".join(f"{c:>22}" for c in cells))
+            vs_jax = f"{g / j:5.2f}x" if j else "  n/a"
+            cells.append(f"{g:8.3f} {unit} ({g / ref[key]:4.2f}x, {vs_jax})")
+        jax_cell = f"{j:8.3f} {unit}" if j else "      n/a"
+        print(f"{key:27} {ref[key]:8.3f} {unit} {jax_cell:>11} " + " ".join(f"{c:>30}" for c in cells))
     g = runs["as set"]["adam_16m"]["ms"]
     print(f"{'adam_16m vs torch for-loop':32} {ref['adam_16m_forloop']:9.3f} ms {g:9.3f} ms ({g / ref['adam_16m_forloop']:5.2f}x)")
     call = runs["as set"]["abi_call_us"]["us"]

@@ -4,7 +4,9 @@ import Glibc
 // per input using these same operations.
 
 public func + (a: Variable, b: Variable) -> Variable {
-    Variable.result(Tensor.zipWith(a.value, b.value, +), [a, b]) { g in [g.sum(to: a.shape), g.sum(to: b.shape)] }
+    Variable.result(Tensor.zipWith(a.value, b.value, +), [a, b]) { g in
+        [a.requiresGrad ? g.sum(to: a.shape) : nil, b.requiresGrad ? g.sum(to: b.shape) : nil]
+    }
 }
 
 public func - (a: Variable, b: Variable) -> Variable {
@@ -12,7 +14,9 @@ public func - (a: Variable, b: Variable) -> Variable {
 }
 
 public func * (a: Variable, b: Variable) -> Variable {
-    Variable.result(Tensor.zipWith(a.value, b.value, *), [a, b]) { g in [(g * b).sum(to: a.shape), (g * a).sum(to: b.shape)] }
+    Variable.result(Tensor.zipWith(a.value, b.value, *), [a, b]) { g in
+        [a.requiresGrad ? (g * b).sum(to: a.shape) : nil, b.requiresGrad ? (g * a).sum(to: b.shape) : nil]
+    }
 }
 
 public func / (a: Variable, b: Variable) -> Variable {
@@ -169,8 +173,9 @@ extension Variable {
 /// op(a)·op(b) for 2-D variables.
 public func matmul(_ a: Variable, _ b: Variable, transposeA ta: Bool = false, transposeB tb: Bool = false) -> Variable {
     Variable.result(Tensor.matmul(a.value, b.value, transposeA: ta, transposeB: tb), [a, b]) { g in
-        let da = ta ? matmul(b, g, transposeA: tb, transposeB: true) : matmul(g, b, transposeA: false, transposeB: !tb)
-        let db = tb ? matmul(g, a, transposeA: true, transposeB: ta) : matmul(a, g, transposeA: !ta, transposeB: false)
+        // Only the inputs that want gradients get a GEMM (a data batch never does).
+        let da = !a.requiresGrad ? nil : ta ? matmul(b, g, transposeA: tb, transposeB: true) : matmul(g, b, transposeA: false, transposeB: !tb)
+        let db = !b.requiresGrad ? nil : tb ? matmul(g, a, transposeA: true, transposeB: ta) : matmul(a, g, transposeA: !ta, transposeB: false)
         return [da, db]
     }
 }
