@@ -99,7 +99,7 @@ def main():
         "per_op_us": per_op_us(),
     }
     jax_ref = jax_side()
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", GRADUS_NUM_THREADS="1")
     unset = {k: v for k, v in env.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
     runs = {"as set": gradus(env), "OpenBLAS vars unset": gradus(unset)}
     jax_version = next(iter(jax_ref.values()))["jax"] if jax_ref else "not installed"
@@ -118,6 +118,11 @@ def main():
         print(f"{key:27} {ref[key]:8.3f} {unit} {jax_cell:>11} " + " ".join(f"{c:>30}" for c in cells))
     g = runs["as set"]["adam_16m"]["ms"]
     print(f"{'adam_16m vs torch for-loop':32} {ref['adam_16m_forloop']:9.3f} ms {g:9.3f} ms ({g / ref['adam_16m_forloop']:5.2f}x)")
+    threads = os.cpu_count()
+    multi = {k: v for k, v in env.items() if k != "GRADUS_NUM_THREADS"}
+    out = subprocess.run([BENCH, "adam_16m"], env=multi, capture_output=True, text=True, check=True).stdout
+    g_all = json.loads(out)["ms"]
+    print(f"{'adam_16m, all ' + str(threads) + ' cores':32} {ref['adam_16m']:9.3f} ms {g_all:9.3f} ms ({g_all / ref['adam_16m']:5.2f}x torch fused on one thread)")
     call = runs["as set"]["abi_call_us"]["us"]
     step = runs["as set"]["mlp_64_256_256_10_b128"]["ms"] * 1000
     print(f"ABI crossing (Adam step on 1 parameter): {call:.3f} us = {100 * call / step:.2f}% of the small-MLP step")

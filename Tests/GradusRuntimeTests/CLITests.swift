@@ -121,4 +121,21 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(err, "gradus: warning: \(folder)/truncated.so: not a shared library (no ELF header)\n")
         XCTAssertEqual(out.split(separator: "\n").count, 1 + 9)
     }
+
+    /// Element-wise plugin loops split large tensors across threads; every element is updated by
+    /// one thread, so a run is bit-identical for any thread count (a 1024×1024 layer gives 4 chunks).
+    func testTrainingIsBitIdenticalAcrossThreadCounts() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        var files: [Data] = []
+        for threads in ["1", "4"] {
+            let path = dir + "/t\(threads).safetensors"
+            let (status, _, err) = try TestSupport.run(gradus, ["train", "--set", "model.hidden=1024,1024", "--set", "epochs=1",
+                                                              "--set", "optimizer.amsgrad=true", "--checkpoint", path],
+                                                       environment: environment(["GRADUS_NUM_THREADS": threads]))
+            XCTAssertEqual(status, 0, err)
+            files.append(try Data(contentsOf: URL(fileURLWithPath: path)))
+        }
+        XCTAssertGreaterThan(files[0].count, 4 * 1024 * 1024 * 3)
+        XCTAssertEqual(files[0], files[1], "checkpoints after 1 and 4 threads differ")
+    }
 }

@@ -30,24 +30,18 @@ struct Adam: OptimizerPlugin {
         let t = Double(p.slots[0][0])
         let stepSize = Float(hp.real("lr") / (1 - pow(beta1, t))), rootBC2 = Float((1 - pow(beta2, t)).squareRoot())
         let w1 = Float(1 - beta1), b2 = Float(beta2), w2 = Float(1 - beta2), sign: Float = hp.flag("maximize") ? -1 : 1
-        let m = p.slots[1], v = p.slots[2], x = p.value, grad = p.grad
-        // Branch-free, alias-free loops vectorise; with λ = 0 the decay term adds exactly 0.
-        if amsgrad {
-            let vmax = p.slots[3]
-            for i in 0..<p.count {
+        let m = p.slots[1], v = p.slots[2], x = p.value, grad = p.grad, vmax = p.slots[amsgrad ? 3 : 2]
+        // One loop body, specialised per AMSGrad setting so each copy is branch- and alias-free
+        // and vectorises; with λ = 0 the decay term adds exactly 0. Large tensors use all cores.
+        @inline(__always) func run(_ range: Range<Int>, _ ams: Bool) {
+            for i in range {
                 let g = sign * grad[i] + wd * x[i]
                 m[i] += w1 * (g - m[i])
                 v[i] = v[i] * b2 + w2 * g * g
-                vmax[i] = max(vmax[i], v[i])
-                x[i] += -stepSize * (m[i] / (fastSqrt(vmax[i]) / rootBC2 + eps))
-            }
-        } else {
-            for i in 0..<p.count {
-                let g = sign * grad[i] + wd * x[i]
-                m[i] += w1 * (g - m[i])
-                v[i] = v[i] * b2 + w2 * g * g
-                x[i] += -stepSize * (m[i] / (fastSqrt(v[i]) / rootBC2 + eps))
+                if ams { vmax[i] = max(vmax[i], v[i]) }
+                x[i] += -stepSize * (m[i] / (fastSqrt(ams ? vmax[i] : v[i]) / rootBC2 + eps))
             }
         }
+        forEachChunk(p.count) { amsgrad ? run($0, true) : run($0, false) }
     }
 }
