@@ -58,6 +58,13 @@ def adam_16m(fused):
     return median_ms(opt.step, 10)
 
 
+def sgd_16m():
+    p = torch.nn.Parameter(torch.full((16 * 1024 * 1024,), 0.5))
+    p.grad = torch.full_like(p, 0.01)
+    opt = torch.optim.SGD([p], lr=0.01, momentum=0.9, fused=True)
+    return median_ms(opt.step, 10)
+
+
 def per_op_us():
     a = torch.ones(1, requires_grad=True)
     b = torch.full((1,), 2.0)
@@ -96,6 +103,7 @@ def main():
         "mlp_64_256_256_10_b128": mlp_step([64, 256, 256, 10], 128, 200),
         "adam_16m": adam_16m(fused=True),
         "adam_16m_forloop": adam_16m(fused=False),
+        "sgd_momentum_16m": sgd_16m(),
         "per_op_us": per_op_us(),
     }
     jax_ref = jax_side()
@@ -104,9 +112,10 @@ def main():
     runs = {"as set": gradus(env), "OpenBLAS vars unset": gradus(unset)}
     jax_version = next(iter(jax_ref.values()))["jax"] if jax_ref else "not installed"
     print(f"torch {torch.__version__}, jax {jax_version}, one thread; OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
-    print("Gradus columns: time (Gradus/PyTorch, Gradus/JAX); adam_16m compares with torch's fused Adam")
+    print("Gradus columns: time (Gradus/PyTorch, Gradus/JAX); the 16M optimizer steps compare with torch's fused ones")
     print(f"{'workload':27} {'PyTorch':>11} {'JAX':>11} " + " ".join(f"{name:>30}" for name in runs))
-    rows = [("mlp_784_1024_1024_10_b256", "ms"), ("mlp_64_256_256_10_b128", "ms"), ("adam_16m", "ms"), ("per_op_us", "us")]
+    rows = [("mlp_784_1024_1024_10_b256", "ms"), ("mlp_64_256_256_10_b128", "ms"), ("adam_16m", "ms"), ("sgd_momentum_16m", "ms"),
+            ("per_op_us", "us")]
     for key, unit in rows:
         cells = []
         j = jax_ref.get(key, {}).get("ms")

@@ -44,12 +44,13 @@ func mlpStep(_ sizes: [Int], batch: Int, repeats: Int) throws -> Double {
     return try measure(repeats: repeats) { _ = try trainer.step(rows) }
 }
 
-/// The Adam plugin's step on `n` parameters in one tensor.
-func adamStep(_ n: Int, repeats: Int) throws -> Double {
+/// An optimizer plugin's step on `n` parameters in one tensor (Adam with its defaults, or
+/// another strategy with `settings`).
+func optimizerStep(_ n: Int, repeats: Int, strategy: StrategyDescriptor = adam, settings: [(String, String)] = []) throws -> Double {
     let p = HostParameter(name: "w", role: .matrix, shape: [n], values: [Float](repeating: 0.5, count: n))
     p.grad.values = [Float](repeating: 0.01, count: n)
-    let session = try OptimizerSession(strategy: adam, hyperparameters: HyperparameterSet(schema: adam.hyperparameters, owner: "bench"),
-                                       parameters: [p])
+    let hp = try HyperparameterSet(schema: strategy.hyperparameters, overrides: settings, owner: "bench")
+    let session = try OptimizerSession(strategy: strategy, hyperparameters: hp, parameters: [p])
     return try measure(repeats: repeats) { try session.step() }
 }
 
@@ -75,7 +76,11 @@ let only = CommandLine.arguments.dropFirst().first
 func wanted(_ name: String) -> Bool { only == nil || only == name }
 if wanted("mlp_784_1024_1024_10_b256") { report("mlp_784_1024_1024_10_b256", try mlpStep([784, 1024, 1024, 10], batch: 256, repeats: 20)) }
 if wanted("mlp_64_256_256_10_b128") { report("mlp_64_256_256_10_b128", try mlpStep([64, 256, 256, 10], batch: 128, repeats: 200)) }
-if wanted("adam_16m") { report("adam_16m", try adamStep(16 * 1024 * 1024, repeats: 10)) }
+if wanted("adam_16m") { report("adam_16m", try optimizerStep(16 * 1024 * 1024, repeats: 10)) }
+if wanted("sgd_momentum_16m") {
+    let sgd = try registry.require("sgd", kind: .optimizer)
+    report("sgd_momentum_16m", try optimizerStep(16 * 1024 * 1024, repeats: 10, strategy: sgd, settings: [("lr", "0.01"), ("momentum", "0.9")]))
+}
 if wanted("per_op_us") { report("per_op_us", perOpMicroseconds() / 1000, ", \"us\": \(perOpMicroseconds())") }
 if wanted("abi_call_us") {
     let us = try abiCallMicroseconds()

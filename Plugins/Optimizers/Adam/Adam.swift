@@ -31,8 +31,7 @@ struct Adam: OptimizerPlugin {
         let stepSize = Float(hp.real("lr") / (1 - pow(beta1, t))), rootBC2 = Float((1 - pow(beta2, t)).squareRoot())
         let w1 = Float(1 - beta1), b2 = Float(beta2), w2 = Float(1 - beta2), sign: Float = hp.flag("maximize") ? -1 : 1
         let m = p.slots[1], v = p.slots[2], x = p.value, grad = p.grad, vmax = p.slots[amsgrad ? 3 : 2]
-        // One loop body, specialised per AMSGrad setting so each copy is branch- and alias-free
-        // and vectorises; with λ = 0 the decay term adds exactly 0. Large tensors use all cores.
+        // One body, a copy per AMSGrad setting: branch- and alias-free, so it vectorises (λ = 0 adds exactly 0).
         @inline(__always) func run(_ range: Range<Int>, _ ams: Bool) {
             for i in range {
                 let g = sign * grad[i] + wd * x[i]

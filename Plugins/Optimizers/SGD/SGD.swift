@@ -28,17 +28,19 @@ struct SGD: OptimizerPlugin {
         let hp = ctx.hyperparameters
         let lr = Float(hp.real("lr")), wd = Float(hp.real("weight_decay")), mu = Float(hp.real("momentum"))
         let keep = Float(1 - hp.real("dampening")), nesterov = hp.flag("nesterov"), sign: Float = hp.flag("maximize") ? -1 : 1
-        let first = usesMomentum && p.slots[1][0] == 0
-        for i in 0..<p.count {
-            var g = sign * p.grad[i]
-            if wd != 0 { g += wd * p.value[i] }
-            if usesMomentum {
-                let b = first ? g : mu * p.slots[0][i] + keep * g
-                p.slots[0][i] = b
-                g = nesterov ? g + mu * b : b
+        // The first step copies g into the buffer (0·0 + 1·g); Nesterov adds g (0·g otherwise). Branch-free
+        // bodies, a copy with and without momentum, vectorise; λ = 0 adds exactly 0.
+        let first = usesMomentum && p.slots[1][0] == 0, m1: Float = first ? 0 : mu, k1: Float = first ? 1 : keep
+        let n1: Float = nesterov ? 1 : 0, nb: Float = nesterov ? mu : 1
+        let x = p.value, grad = p.grad, buf = usesMomentum ? p.slots[0] : p.value
+        @inline(__always) func run(_ range: Range<Int>, _ momentum: Bool) {
+            for i in range {
+                var g = sign * grad[i] + wd * x[i]
+                if momentum { let b = m1 * buf[i] + k1 * g; buf[i] = b; g = n1 * g + nb * b }
+                x[i] += -lr * g
             }
-            p.value[i] += -lr * g
         }
+        forEachChunk(p.count) { usesMomentum ? run($0, true) : run($0, false) }
         if usesMomentum { p.slots[1][0] = 1 }
     }
 }

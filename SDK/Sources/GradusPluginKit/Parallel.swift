@@ -12,6 +12,8 @@ public let kitThreadCount: Int = {
 /// threads when there are at least `minimumChunk` elements per thread. Each element is touched
 /// by exactly one call, so results are bit-identical for any thread count. Call it from a
 /// compute function; `body` must not call host services (they are serialised per instance).
+/// For a loop that branches on a setting, call a local `@inline(__always)` function with the
+/// setting as a literal (`flag ? run($0, true) : run($0, false)`): each copy then vectorises.
 @inlinable @inline(__always)
 public func forEachChunk(_ count: Int, minimumChunk: Int = 1 << 18, _ body: (Range<Int>) -> Void) {
     let chunks = min(kitThreadCount, count / max(1, minimumChunk))
@@ -20,3 +22,4 @@ public func forEachChunk(_ count: Int, minimumChunk: Int = 1 << 18, _ body: (Ran
         body((count * c / chunks)..<(count * (c + 1) / chunks))
     }
 }
+
