@@ -22,6 +22,8 @@ public struct Checkpoint {
     public var optimizerState: [String: Tensor]
     /// Pruning masks under `pruner/<parameter>/mask` (empty when the run does not prune).
     public var masks: [String: Tensor]
+    /// Every plugin the run used, id → version.
+    public var plugins: [String: String]
     /// Each parameter group's optimizer RNG state, by group name.
     public var rngStates: [String: (UInt64, UInt64, UInt64, UInt64)]
 
@@ -34,6 +36,7 @@ public struct Checkpoint {
         stepCount = trainer.optimizer.stepCount
         optimizerID = trainer.optimizer.strategy.id
         optimizerVersion = trainer.optimizer.strategy.version
+        plugins = trainer.pluginVersions
         weights = Dictionary(uniqueKeysWithValues: trainer.model.parameters.map { ($0.name, $0.value) }
                                                    + trainer.model.buffers.map { ($0.name, Tensor(shape: $0.shape, scalars: $0.value.scalars)) })
         var state: [String: Tensor] = [:]
@@ -61,6 +64,7 @@ public struct Checkpoint {
             "config": try String(decoding: JSONSerialization.data(withJSONObject: TrainConfigParsing.pairs(config).map { [$0.0, $0.1] }), as: UTF8.self),
             "epoch": String(epoch), "batch": String(batchesIntoEpoch), "epoch_loss_sum": "\(epochLossSum)", "step": String(stepCount),
             "optimizer.id": optimizerID, "optimizer.version": optimizerVersion,
+            "plugins": try String(decoding: JSONSerialization.data(withJSONObject: plugins, options: .sortedKeys), as: UTF8.self),
         ]
         for (group, r) in rngStates { metadata["optimizer.rng/" + group] = [r.0, r.1, r.2, r.3].map { String($0) }.joined(separator: ",") }
         try writeAtomically(SafeTensors.encode(Array(weights) + Array(optimizerState) + Array(masks), metadata: metadata), to: path)
@@ -90,6 +94,10 @@ public struct Checkpoint {
         (epoch, batchesIntoEpoch, stepCount, epochLossSum) = (e, b, s, l)
         optimizerID = try field("optimizer.id")
         optimizerVersion = try field("optimizer.version")
+        guard let p = try? JSONSerialization.jsonObject(with: Data(try field("plugins").utf8)) as? [String: String] else {
+            throw GradusError("\(path): metadata 'plugins' is not an object of id → version")
+        }
+        plugins = p
         var states: [String: (UInt64, UInt64, UInt64, UInt64)] = [:]
         for (key, value) in meta where key.hasPrefix("optimizer.rng/") {
             let words = value.split(separator: ",").compactMap { UInt64($0) }
@@ -137,6 +145,9 @@ public struct Checkpoint {
                 }
                 mask.values = m.scalars
             }
+        }
+        for (id, version) in trainer.pluginVersions.sorted(by: { $0.key < $1.key }) where plugins[id].map({ $0 != version }) ?? false {
+            HostLog.shared.write("gradus: warning: checkpoint was written with \(id) \(plugins[id]!), this run loads \(version)")
         }
         trainer.completedEpochs = epoch
         trainer.batchesIntoEpoch = batchesIntoEpoch

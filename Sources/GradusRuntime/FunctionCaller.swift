@@ -43,6 +43,8 @@ public enum FFIValue: Equatable, Sendable, CustomStringConvertible {
 /// The call interface is prepared once; `call` may then be used many times.
 public final class FunctionCaller {
     public let id: String
+    /// The plugin's version string.
+    public let version: String
     public let signature: FunctionSignature
     private let fn: gradus_generic_fn
     private var cif = ffi_cif()
@@ -53,6 +55,7 @@ public final class FunctionCaller {
             throw GradusError("\(descriptor.id) is a \(descriptor.kind.rawValue), not a function")
         }
         id = descriptor.id
+        version = descriptor.version
         self.signature = signature
         self.fn = fn
         let n = signature.arguments.count

@@ -162,6 +162,26 @@ public enum PluginCheck {
                 + zip(n.parameters, g.dropFirst()).flatMap { zip($0.grad.values, $1.value.scalars).map { ($0, $1) } }
             let worst = pairs.map { Double(abs($0 - $1)) / max(1, Double(abs($0))) }.max() ?? 0
             return (worst <= 1e-4, "worst relative difference over y, dx and parameter gradients: \(worst)")
+        },
+        check("eval mode is per-sample and leaves the buffers alone") {
+            // In eval mode a sample's output may not depend on the rest of the batch (running
+            // statistics, not batch statistics), and nothing is learned.
+            let n = try NormalizerSession(strategy: s, hyperparameters: HyperparameterSet(schema: s.hyperparameters, owner: s.id),
+                                          inputShape: [4, 6], channelAxis: 1, normalizedDims: 1)
+            guard n.hasKernel || n.hasGraph else { return (nil, "no form") }
+            var rng = RandomStream(seed: 7, stream: "norm")
+            for b in n.buffers { b.tensor.values = (0..<b.tensor.count).map { _ in 0.5 + abs(rng.normal()) } }
+            let before = n.buffers.map(\.tensor.values)
+            let batch = (0..<24).map { _ in rng.normal() * 2 + 0.5 }
+            func eval(_ xs: [Float], rows: Int) throws -> [Float] {
+                if n.hasKernel { return try n.forward(HostTensor(shape: [rows, 6], values: xs), parameters: n.parameters.map(\.value), train: false).values }
+                let pv = n.parameters.map { Variable(Tensor(shape: $0.value.shape, scalars: $0.value.values)) }
+                return try n.buildGraph(Variable(Tensor(shape: [rows, 6], scalars: xs)), parameters: pv, train: false, updatesBuffers: true).value.scalars
+            }
+            let together = try eval(batch, rows: 4), alone = try eval(Array(batch[0..<6]), rows: 1)
+            let worst = zip(together.prefix(6), alone).map { Double(abs($0 - $1)) }.max() ?? 0
+            let unchanged = n.buffers.map(\.tensor.values) == before
+            return (worst <= 1e-6 && unchanged, "sample 0 alone vs in a batch of 4: worst difference \(worst); buffers \(unchanged ? "unchanged" : "changed")")
         }]
     }
 

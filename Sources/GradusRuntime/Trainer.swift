@@ -35,6 +35,15 @@ public final class Trainer {
     /// Called after every batch: (epoch, batches done, batches per epoch, batch loss).
     public var onBatch: ((Int, Int, Int, Double) throws -> Void)?
 
+    /// Every plugin this run uses, id → version (saved in checkpoints).
+    public var pluginVersions: [String: String] {
+        var v = [optimizer.strategy.id: optimizer.strategy.version]
+        if let pruning { v[pruning.strategy.id] = pruning.strategy.version }
+        for layer in model.layers.compactMap({ $0 as? PluginNormalization }) { v[layer.session.strategy.id] = layer.session.strategy.version }
+        for s in schedules.first?.schedules ?? [] { v[s.caller.id] = s.caller.version }
+        return v
+    }
+
     public var batchesPerEpoch: Int { (train.count + config.batchSize - 1) / config.batchSize }
     public var totalSteps: Int { batchesPerEpoch * config.epochs }
 

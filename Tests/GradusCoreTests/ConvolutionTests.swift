@@ -23,6 +23,12 @@ extension GradientCheckTests {
         check("rsqrt", [random([3, 4], scale: 0.2, offset: 2)]) { $0[0].rsqrt() }
         check("softmax", [random([3, 5])]) { $0[0].softmax() }
         check("add constant, divide constant", [random([4], scale: 0.2, offset: 2)]) { 2 / ($0[0] + 0.5) }
+        check("constant minus, times constant", [random([4])]) { (1.5 - $0[0]) * ($0[0] - 0.25) * 3 }
+        check("sin", [random([3, 4])]) { $0[0].sin() }
+        check("cos", [random([3, 4])]) { $0[0].cos() }
+        let map = IndexMap(sourceShape: [5], outputShape: [2, 3], indices: [4, -1, 0, 0, 2, 4])
+        check("gather with padding and repeats", [random([5])]) { $0[0].gather(map) }
+        check("scatterAdd", [random([2, 3])]) { $0[0].scatterAdd(map) }
     }
 
     func testConvolutionMatchesDirectSum() {

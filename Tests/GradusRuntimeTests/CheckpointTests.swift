@@ -61,6 +61,7 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(tensors["optimizer/layers.2.bias/step"]?.scalars, [Float(trainer.optimizer.stepCount)])
         XCTAssertEqual(meta["optimizer.id"], "gradus.adam")
         XCTAssertEqual(meta["optimizer.version"], "1.0.0")
+        XCTAssertEqual(meta["plugins"], "{\"gradus.adam\":\"1.0.0\"}")
     }
 
     func testTruncatedOrForeignFilesAreRefusedAndNothingIsDamaged() throws {
