@@ -97,6 +97,11 @@ def gradus(env):
 def main():
     if not os.path.exists(BENCH):
         sys.exit(f"{BENCH} not found: run `swift build -c release --product gradus-bench` first")
+    # One thread means one core: XLA keeps a second worker busy despite its thread flags (the
+    # large MLP step takes 16 ms with two cores and 28 ms pinned), so this process and every
+    # child (JAX, gradus-bench) run on one CPU; only the "all cores" line gets them all back.
+    all_cpus = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(all_cpus)})
     torch.set_num_threads(1)
     ref = {
         "mlp_784_1024_1024_10_b256": mlp_step([784, 1024, 1024, 10], 256, 20),
@@ -111,7 +116,7 @@ def main():
     unset = {k: v for k, v in env.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
     runs = {"as set": gradus(env), "OpenBLAS vars unset": gradus(unset)}
     jax_version = next(iter(jax_ref.values()))["jax"] if jax_ref else "not installed"
-    print(f"torch {torch.__version__}, jax {jax_version}, one thread; OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
+    print(f"torch {torch.__version__}, jax {jax_version}, one thread pinned to CPU {min(all_cpus)}; OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
     print("Gradus columns: time (Gradus/PyTorch, Gradus/JAX); the 16M optimizer steps compare with torch's fused ones")
     print(f"{'workload':27} {'PyTorch':>11} {'JAX':>11} " + " ".join(f"{name:>30}" for name in runs))
     rows = [("mlp_784_1024_1024_10_b256", "ms"), ("mlp_64_256_256_10_b128", "ms"), ("adam_16m", "ms"), ("sgd_momentum_16m", "ms"),
@@ -127,9 +132,10 @@ def main():
         print(f"{key:27} {ref[key]:8.3f} {unit} {jax_cell:>11} " + " ".join(f"{c:>30}" for c in cells))
     g = runs["as set"]["adam_16m"]["ms"]
     print(f"{'adam_16m vs torch for-loop':32} {ref['adam_16m_forloop']:9.3f} ms {g:9.3f} ms ({g / ref['adam_16m_forloop']:5.2f}x)")
-    threads = os.cpu_count()
+    threads = len(all_cpus)
     multi = {k: v for k, v in env.items() if k != "GRADUS_NUM_THREADS"}
-    out = subprocess.run([BENCH, "adam_16m"], env=multi, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([BENCH, "adam_16m"], env=multi, capture_output=True, text=True, check=True,
+                         preexec_fn=lambda: os.sched_setaffinity(0, all_cpus)).stdout
     g_all = json.loads(out)["ms"]
     print(f"{'adam_16m, all ' + str(threads) + ' cores':32} {ref['adam_16m']:9.3f} ms {g_all:9.3f} ms ({g_all / ref['adam_16m']:5.2f}x torch fused on one thread)")
     call = runs["as set"]["abi_call_us"]["us"]
