@@ -6,61 +6,31 @@ import GradusNN
 /// The autodiff services a plugin reaches through the host table during a training step.
 final class HostServicesTests: XCTestCase {
     /// A C optimizer that does not move the parameters but records what the services return.
-    static let probe = """
-    #include <gradus/gradus.h>
-    #include <stdlib.h>
-    static int token;
-    static const gradus_state_slot slots[] = {
-        { sizeof(gradus_state_slot), 0, "loss", GRADUS_SLOT_SCALAR, 0, 0.0 },
-        { sizeof(gradus_state_slot), 0, "eval_loss", GRADUS_SLOT_SCALAR, 0, 0.0 },
-        { sizeof(gradus_state_slot), 0, "eval_grad", GRADUS_SLOT_LIKE_PARAM, 0, 0.0 },
-        { sizeof(gradus_state_slot), 0, "hv", GRADUS_SLOT_LIKE_PARAM, 0, 0.0 },
-    };
-    static int32_t create(const struct gradus_strategy_descriptor *s, const gradus_host_services *h, const gradus_hp_values *hp, void **out) {
-        (void)s; (void)h; (void)hp; *out = &token; return GRADUS_OK; }
-    static void destroy(void *i) { (void)i; }
-    static int32_t layout(void *i, const gradus_state_slot **s, uint32_t *n) { (void)i; *s = slots; *n = 4; return GRADUS_OK; }
-    static int32_t step(void *i, const gradus_step_context *c, const gradus_param_group *g) {
-        (void)i;
-        const gradus_host_services *h = c->services;
-        double loss = 0, eval_loss = 0;
-        int32_t st = h->loss(c->run, &loss);
-        if (st) return st;
-        const float **values = h->alloc(h->host, sizeof(float *) * g->count, 0);
-        const float **vs = h->alloc(h->host, sizeof(float *) * g->count, 0);
-        float **grads = h->alloc(h->host, sizeof(float *) * g->count, 0);
-        float **hv = h->alloc(h->host, sizeof(float *) * g->count, 0);
-        for (uint32_t k = 0; k < g->count; k++) {
-            const gradus_param *p = GRADUS_ARRAY_AT(const gradus_param, g->params, k);
-            values[k] = p->value->data; vs[k] = p->grad->data;
-            grads[k] = p->slots[2]->data; hv[k] = p->slots[3]->data;
-            p->slots[0]->data[0] = (float)loss;
-        }
-        st = h->evaluate_at(c->run, values, g->count, &eval_loss, grads);
-        if (!st) st = h->hessian_vector_product(c->run, vs, hv, g->count);
-        for (uint32_t k = 0; k < g->count; k++) GRADUS_ARRAY_AT(const gradus_param, g->params, k)->slots[1]->data[0] = (float)eval_loss;
-        h->free(h->host, values); h->free(h->host, vs); h->free(h->host, grads); h->free(h->host, hv);
-        return st;
-    }
-    static const gradus_optimizer_vtable vt = { sizeof(gradus_optimizer_vtable), 0, create, destroy, layout, step, NULL, NULL };
-    static const gradus_strategy_descriptor d = { sizeof(gradus_strategy_descriptor), 0, GRADUS_KIND_OPTIMIZER, 0,
-        "test.probe", "Probe", "1.0.0", "records the host's autodiff services", NULL,
-        GRADUS_CAP_NEEDS_LOSS | GRADUS_CAP_NEEDS_HVP | GRADUS_CAP_NEEDS_CLOSURE, NULL, 0, 0, &vt };
-    static const gradus_strategy_descriptor *const list[] = { &d };
-    static const gradus_library_descriptor lib = { sizeof(gradus_library_descriptor), 0, "probe", NULL, list, 1, 0 };
-    GRADUS_EXPORT int32_t gradus_plugin_entry_v1(const gradus_entry_request *q, gradus_entry_response *r);
-    GRADUS_EXPORT int32_t gradus_plugin_entry_v1(const gradus_entry_request *q, gradus_entry_response *r) {
-        r->abi_minor = gradus_negotiated_minor(q); r->library = &lib; return GRADUS_OK; }
-    """
+    static let probe = TestSupport.probeOptimizer(
+        id: "test.probe", capabilities: "GRADUS_CAP_NEEDS_LOSS | GRADUS_CAP_NEEDS_HVP | GRADUS_CAP_NEEDS_CLOSURE",
+        slots: ["loss", "eval_loss", "eval_grad[]", "hv[]"], step: """
+            double loss = 0, eval_loss = 0;
+            int32_t st = h->loss(c->run, &loss);
+            if (st) return st;
+            const float **values = h->alloc(h->host, sizeof(float *) * g->count, 0);
+            const float **vs = h->alloc(h->host, sizeof(float *) * g->count, 0);
+            float **grads = h->alloc(h->host, sizeof(float *) * g->count, 0);
+            float **hv = h->alloc(h->host, sizeof(float *) * g->count, 0);
+            for (uint32_t k = 0; k < g->count; k++) {
+                const gradus_param *p = GRADUS_ARRAY_AT(const gradus_param, g->params, k);
+                values[k] = p->value->data; vs[k] = p->grad->data;
+                grads[k] = p->slots[2]->data; hv[k] = p->slots[3]->data;
+                p->slots[0]->data[0] = (float)loss;
+            }
+            st = h->evaluate_at(c->run, values, g->count, &eval_loss, grads);
+            if (!st) st = h->hessian_vector_product(c->run, vs, hv, g->count);
+            for (uint32_t k = 0; k < g->count; k++) GRADUS_ARRAY_AT(const gradus_param, g->params, k)->slots[1]->data[0] = (float)eval_loss;
+            h->free(h->host, values); h->free(h->host, vs); h->free(h->host, grads); h->free(h->host, hv);
+            return st;
+        """)
 
     func testLossHVPAndReevaluationReachPlugins() throws {
-        let dir = try TestSupport.temporaryDirectory()
-        try TestSupport.compileC(Self.probe, to: dir + "/probe.so")
-        var search = PluginSearch()
-        search.environmentPath = nil
-        search.paths = [dir]
-        search.builtinFolders = []
-        let registry = PluginRegistry(search: search)
+        let registry = try TestSupport.registry(compilingC: Self.probe)
         var cfg = TrainConfig()
         cfg.optimizer = "test.probe"
         cfg.optimizerSettings = []
@@ -91,9 +61,7 @@ final class HostServicesTests: XCTestCase {
     /// On a test function the services come from the core too: at Rosenbrock's start
     /// (-1.2, 1) the gradient is (-215.6, -88) and H = [[1330, 480], [480, 200]].
     func testTraceRunsOfferHVPAndReEvaluationOnTheTestFunction() throws {
-        let dir = try TestSupport.temporaryDirectory()
-        try TestSupport.compileC(Self.probe, to: dir + "/probe.so")
-        let probe = try XCTUnwrap(PluginLoader.load(dir + "/probe.so").strategies.first)
+        let probe = try TestSupport.registry(compilingC: Self.probe).require("test.probe", kind: .optimizer)
         let rosenbrock = try TestFunction.named("rosenbrock")
         let start: [Float] = [-1.2, 1]
         let param = HostParameter(name: "x", role: .vector, shape: [2], values: start)

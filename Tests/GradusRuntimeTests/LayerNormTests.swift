@@ -5,16 +5,11 @@ import XCTest
 /// (Fixtures/layernorm.json) and against central finite differences.
 final class LayerNormTests: XCTestCase {
     func session(_ shape: [Int], dims: Int, settings: [(String, String)]) throws -> NormalizerSession {
-        let s = try TestSupport.builtinRegistry().require("layernorm", kind: .normalizer)
-        let hp = try HyperparameterSet(schema: s.hyperparameters, overrides: settings, owner: s.id)
-        return try NormalizerSession(strategy: s, hyperparameters: hp, inputShape: shape, normalizedDims: dims)
+        try TestSupport.normalizerSession("layernorm", shape, settings, dims: dims)
     }
 
     func assertClose(_ a: [Float], _ b: [Double], _ tol: Float, _ what: String, line: UInt = #line) {
-        XCTAssertEqual(a.count, b.count, what, line: line)
-        for (i, (x, y)) in zip(a, b).enumerated() {
-            XCTAssertLessThanOrEqual(abs(x - Float(y)), tol * max(1, abs(Float(y))), "\(what)[\(i)]: \(x) vs torch \(y)", line: line)
-        }
+        TestSupport.assertClose(a, b, tol, what, line: line)
     }
 
     func testForwardAndBackwardMatchTorch() throws {

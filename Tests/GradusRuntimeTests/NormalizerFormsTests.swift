@@ -9,16 +9,11 @@ import CGradusABI
 /// normalizer, and the host's graph_op errors.
 final class NormalizerFormsTests: XCTestCase {
     func session(_ id: String, _ shape: [Int], _ settings: [(String, String)], dims: Int = 1) throws -> NormalizerSession {
-        let s = try TestSupport.builtinRegistry().require(id, kind: .normalizer)
-        let hp = try HyperparameterSet(schema: s.hyperparameters, overrides: settings, owner: s.id)
-        return try NormalizerSession(strategy: s, hyperparameters: hp, inputShape: shape, normalizedDims: dims)
+        try TestSupport.normalizerSession(id, shape, settings, dims: dims)
     }
 
     func assertClose(_ a: [Float], _ b: [Double], _ tol: Float, _ what: String, line: UInt = #line) {
-        XCTAssertEqual(a.count, b.count, what, line: line)
-        for (i, (x, y)) in zip(a, b).enumerated() {
-            XCTAssertLessThanOrEqual(abs(x - Float(y)), tol * max(1, abs(Float(y))), "\(what)[\(i)]: \(x) vs torch \(y)", line: line)
-        }
+        TestSupport.assertClose(a, b, tol, what, line: line)
     }
 
     func floats(_ c: [String: Any], _ key: String) -> [Float] { (c[key] as! [Double]).map(Float.init) }

@@ -35,6 +35,66 @@ enum TestSupport {
         return registry
     }
 
+    /// A registry holding only the plugin compiled from `cSource` (no built-ins, no environment).
+    static func registry(compilingC cSource: String, name: String = "probe") throws -> PluginRegistry {
+        let dir = try temporaryDirectory()
+        try compileC(cSource, to: dir + "/\(name).so")
+        var search = PluginSearch()
+        search.environmentPath = nil
+        search.paths = [dir]
+        search.builtinFolders = []
+        return PluginRegistry(search: search)
+    }
+
+    /// C source of an optimizer plugin `id` that declares scalar or parameter-shaped `slots`
+    /// ("name" or "name[]") and runs `step` as the body of its step function, with `c` (the step
+    /// context), `g` (the group) and `h` (the host services) in scope. For probing host services.
+    static func probeOptimizer(id: String, capabilities: String, slots: [String], step: String) -> String {
+        let slotRows = slots.map { s in
+            let like = s.hasSuffix("[]")
+            return "    { sizeof(gradus_state_slot), 0, \"\(like ? String(s.dropLast(2)) : s)\", \(like ? "GRADUS_SLOT_LIKE_PARAM" : "GRADUS_SLOT_SCALAR"), 0, 0.0 },"
+        }.joined(separator: "\n")
+        return """
+        #include <gradus/gradus.h>
+        static int token;
+        static const gradus_state_slot slots[] = {
+        \(slotRows)
+        };
+        static int32_t create(const struct gradus_strategy_descriptor *s, const gradus_host_services *h, const gradus_hp_values *hp, void **out) {
+            (void)s; (void)h; (void)hp; *out = &token; return GRADUS_OK; }
+        static void destroy(void *i) { (void)i; }
+        static int32_t layout(void *i, const gradus_state_slot **s, uint32_t *n) { (void)i; *s = slots; *n = \(slots.count); return GRADUS_OK; }
+        static int32_t step(void *i, const gradus_step_context *c, const gradus_param_group *g) {
+            (void)i;
+            const gradus_host_services *h = c->services;
+        \(step)
+        }
+        static const gradus_optimizer_vtable vt = { sizeof(gradus_optimizer_vtable), 0, create, destroy, layout, step, NULL, NULL };
+        static const gradus_strategy_descriptor d = { sizeof(gradus_strategy_descriptor), 0, GRADUS_KIND_OPTIMIZER, 0,
+            "\(id)", "Probe", "1.0.0", "probes host services", NULL, \(capabilities), NULL, 0, 0, &vt };
+        static const gradus_strategy_descriptor *const list[] = { &d };
+        static const gradus_library_descriptor lib = { sizeof(gradus_library_descriptor), 0, "probe", NULL, list, 1, 0 };
+        GRADUS_EXPORT int32_t gradus_plugin_entry_v1(const gradus_entry_request *q, gradus_entry_response *r);
+        GRADUS_EXPORT int32_t gradus_plugin_entry_v1(const gradus_entry_request *q, gradus_entry_response *r) {
+            r->abi_minor = gradus_negotiated_minor(q); r->library = &lib; return GRADUS_OK; }
+        """
+    }
+
+    /// A normalizer session of a built-in plugin.
+    static func normalizerSession(_ id: String, _ shape: [Int], _ settings: [(String, String)] = [], dims: Int = 1) throws -> NormalizerSession {
+        let s = try builtinRegistry().require(id, kind: .normalizer)
+        let hp = try HyperparameterSet(schema: s.hyperparameters, overrides: settings, owner: s.id)
+        return try NormalizerSession(strategy: s, hyperparameters: hp, inputShape: shape, normalizedDims: dims)
+    }
+
+    /// Element-wise |a − b| ≤ tol·max(1, |b|) against reference values.
+    static func assertClose(_ a: [Float], _ b: [Double], _ tol: Float, _ what: String, line: UInt = #line) {
+        XCTAssertEqual(a.count, b.count, what, line: line)
+        for (i, (x, y)) in zip(a, b).enumerated() {
+            XCTAssertLessThanOrEqual(abs(x - Float(y)), tol * max(1, abs(Float(y))), "\(what)[\(i)]: \(x) vs reference \(y)", line: line)
+        }
+    }
+
     /// A fresh private (0700) temporary folder.
     static func temporaryDirectory() throws -> String {
         var template = Array(((NSTemporaryDirectory() as NSString).appendingPathComponent("gradus-test-XXXXXX")).utf8CString)
