@@ -26,6 +26,8 @@ public struct Checkpoint {
     public var plugins: [String: String]
     /// Each parameter group's optimizer RNG state, by group name.
     public var rngStates: [String: (UInt64, UInt64, UInt64, UInt64)]
+    /// The pruner's RNG state, when the run prunes.
+    public var prunerRNG: (UInt64, UInt64, UInt64, UInt64)?
 
     /// Captures `trainer` where it stands (after its completed epochs and batches).
     public init(_ trainer: Trainer) {
@@ -55,6 +57,7 @@ public struct Checkpoint {
         }
         masks = m
         rngStates = Dictionary(uniqueKeysWithValues: trainer.optimizers.map { ($0.groupName, $0.rng.stream.state) })
+        prunerRNG = trainer.pruning?.rng.stream.state
     }
 
     /// Writes the checkpoint to `path` atomically.
@@ -66,7 +69,9 @@ public struct Checkpoint {
             "optimizer.id": optimizerID, "optimizer.version": optimizerVersion,
             "plugins": try String(decoding: JSONSerialization.data(withJSONObject: plugins, options: .sortedKeys), as: UTF8.self),
         ]
-        for (group, r) in rngStates { metadata["optimizer.rng/" + group] = [r.0, r.1, r.2, r.3].map { String($0) }.joined(separator: ",") }
+        func words(_ r: (UInt64, UInt64, UInt64, UInt64)) -> String { [r.0, r.1, r.2, r.3].map { String($0) }.joined(separator: ",") }
+        for (group, r) in rngStates { metadata["optimizer.rng/" + group] = words(r) }
+        if let r = prunerRNG { metadata["pruner.rng"] = words(r) }
         try writeAtomically(SafeTensors.encode(Array(weights) + Array(optimizerState) + Array(masks), metadata: metadata), to: path)
     }
 
@@ -98,13 +103,17 @@ public struct Checkpoint {
             throw GradusError("\(path): metadata 'plugins' is not an object of id → version")
         }
         plugins = p
-        var states: [String: (UInt64, UInt64, UInt64, UInt64)] = [:]
-        for (key, value) in meta where key.hasPrefix("optimizer.rng/") {
+        func state(_ key: String, _ value: String) throws -> (UInt64, UInt64, UInt64, UInt64) {
             let words = value.split(separator: ",").compactMap { UInt64($0) }
             guard words.count == 4 else { throw GradusError("\(path): \(key) should hold 4 integers") }
-            states[String(key.dropFirst("optimizer.rng/".count))] = (words[0], words[1], words[2], words[3])
+            return (words[0], words[1], words[2], words[3])
+        }
+        var states: [String: (UInt64, UInt64, UInt64, UInt64)] = [:]
+        for (key, value) in meta where key.hasPrefix("optimizer.rng/") {
+            states[String(key.dropFirst("optimizer.rng/".count))] = try state(key, value)
         }
         rngStates = states
+        prunerRNG = try meta["pruner.rng"].map { try state("pruner.rng", $0) }
         weights = tensors.filter { !$0.key.hasPrefix("optimizer/") && !$0.key.hasPrefix("pruner/") }
         optimizerState = tensors.filter { $0.key.hasPrefix("optimizer/") }
         masks = tensors.filter { $0.key.hasPrefix("pruner/") }
@@ -139,6 +148,8 @@ public struct Checkpoint {
             session.rng.stream = RandomStream(state: rngStates[session.groupName]!)
         }
         if let pruning = trainer.pruning {
+            guard let r = prunerRNG else { throw GradusError("checkpoint lacks the pruner's RNG state") }
+            pruning.rng.stream = RandomStream(state: r)
             for (t, mask) in zip(pruning.targets, pruning.masks) {
                 guard let m = masks["pruner/\(t.name)/mask"], m.count == mask.count else {
                     throw GradusError("checkpoint lacks the pruning mask of \(t.name)")
