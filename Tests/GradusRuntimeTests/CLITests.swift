@@ -138,4 +138,19 @@ final class CLITests: XCTestCase {
         XCTAssertGreaterThan(files[0].count, 4 * 1024 * 1024 * 3)
         XCTAssertEqual(files[0], files[1], "checkpoints after 1 and 4 threads differ")
     }
+
+    /// On a terminal (a pseudo-terminal from `script`) train draws a progress bar and erases it
+    /// before each JSON line; piped, the output is JSON Lines only.
+    func testProgressBarOnlyOnATerminal() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { throw XCTSkip("util-linux script is not installed") }
+        let (status, tty, err) = try TestSupport.run("/usr/bin/script", ["-qec", "\(gradus) train --set epochs=2", "/dev/null"],
+                                                     environment: environment())
+        XCTAssertEqual(status, 0, err)
+        XCTAssertTrue(tty.contains("\r\u{1B}[Kepoch 1/2 ["), tty)
+        XCTAssertTrue(tty.contains("] 23/23 loss "), tty)
+        XCTAssertTrue(tty.contains("\r\u{1B}[K{\"epoch\": 2,"), "the bar is erased before the JSON line")
+        let (_, piped, _) = try TestSupport.run(gradus, ["train", "--set", "epochs=2"], environment: environment())
+        XCTAssertFalse(piped.contains("\u{1B}"))
+        XCTAssertEqual(piped.split(separator: "\n").count, 3)
+    }
 }
