@@ -124,6 +124,31 @@ extension Tensor {
         return out
     }
 
+    /// Whether no element is NaN or ±Inf (an integer max over the exponent bits, so it vectorises).
+    public var isFinite: Bool {
+        withUnsafeBuffer { x in
+            x.withMemoryRebound(to: UInt32.self) { bits in
+                var worst: UInt32 = 0
+                for b in bits { worst = Swift.max(worst, b & 0x7F80_0000) }
+                return worst != 0x7F80_0000
+            }
+        }
+    }
+
+    /// Copies every element to `destination` (room for `count` floats) in the same pass as the
+    /// `isFinite` check; returns whether all were finite.
+    public func copyCheckingFinite(to destination: UnsafeMutablePointer<Float>) -> Bool {
+        withUnsafeBuffer { x in
+            x.withMemoryRebound(to: UInt32.self) { bits in
+                destination.withMemoryRebound(to: UInt32.self, capacity: count) { out in
+                    var worst: UInt32 = 0
+                    for i in 0..<bits.count { let b = bits[i]; out[i] = b; worst = Swift.max(worst, b & 0x7F80_0000) }
+                    return worst != 0x7F80_0000
+                }
+            }
+        }
+    }
+
     /// The sum of every element (accumulated in double, in index order).
     public func sumAll() -> Tensor {
         var s = 0.0

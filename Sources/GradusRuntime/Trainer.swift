@@ -146,7 +146,9 @@ public final class Trainer {
         guard value.isFinite else { throw GradusError("loss is \(value) at step \(index + 1); lower the learning rate") }
         let outputs = bindings.activations.map(\.output)
         let grads = try Autodiff.checkedGradients(of: loss, wrt: bindings.variables + outputs)
-        for (hp, g) in zip(hostParameters, grads) { g.value.copy(to: hp.grad.backing.pointer) }
+        for (hp, g) in zip(hostParameters, grads) where !g.value.copyCheckingFinite(to: hp.grad.backing.pointer) {
+            throw GradusError("step \(index + 1): the gradient of \(hp.name) is not finite (NaN or Inf) with a finite loss \(value); lower the learning rate or check the data")
+        }
         var activations: [String: [Tensor]] = [:]
         for (a, g) in zip(bindings.activations, grads.dropFirst(hostParameters.count)) {
             activations[a.module] = [a.input.value, a.output.value, g.value]

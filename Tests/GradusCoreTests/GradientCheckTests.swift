@@ -133,6 +133,22 @@ final class GradientCheckTests: XCTestCase {
         y = a  // drops the 300k-node graph
     }
 
+    func testFiniteness() {
+        XCTAssertTrue(Tensor(shape: [1000], repeating: 3e38).isFinite)
+        for bad in [Float.nan, .infinity, -.infinity, -Float.nan] {
+            var t = Tensor(shape: [1000], repeating: -1)
+            t[flat: 617] = bad
+            XCTAssertFalse(t.isFinite, "\(bad)")
+            var copy = [Float](repeating: 0, count: 1000)
+            XCTAssertFalse(t.copyCheckingFinite(to: &copy), "\(bad)")
+            XCTAssertEqual(copy[616], -1)
+            XCTAssertEqual(copy[617].bitPattern, bad.bitPattern)
+        }
+        var copy = [Float](repeating: 0, count: 3)
+        XCTAssertTrue(Tensor(shape: [3], scalars: [1, -2, 3e38]).copyCheckingFinite(to: &copy))
+        XCTAssertEqual(copy, [1, -2, 3e38])
+    }
+
     func testCopyOnWrite() {
         let a = Tensor(shape: [3], scalars: [1, 2, 3])
         var b = a
