@@ -108,6 +108,17 @@ public enum PluginCheck {
                 let (_, resumed) = try trajectory(s, [], steps: 3, session: second, gradient: randomGradient)
                 return (bitEqual(continuous, resumed), "6 steps versus 3 + host-saved state + 3")
             },
+            check("schedulable values are read every step") {
+                // A schedule that drops lr to 0 after 2 steps must stop the parameters there:
+                // a plugin that cached lr in create would keep moving them.
+                guard hasLR, let lr = s.hyperparameters.first(where: { $0.id == "lr" }), lr.isSchedulable else {
+                    return (nil, "no schedulable 'lr' that accepts 0")
+                }
+                let (session, x2) = try trajectory(s, [], steps: 2, gradient: randomGradient)
+                try session.hyperparameters.set(session.hyperparameters.index(of: "lr")!, .real(0))
+                let (_, x4) = try trajectory(s, [], steps: 2, session: session, gradient: randomGradient)
+                return (bitEqual(x2, x4), "parameters after steps 3-4 with lr scheduled to 0")
+            },
             check("state stays finite") {
                 let (session, x) = try trajectory(s, [], steps: 10, gradient: randomGradient)
                 let finite = x.allSatisfy { $0.allSatisfy(\.isFinite) }
