@@ -111,6 +111,9 @@ extension Dataset {
     /// "digits", a .csv file, or an IDX/NPY file of features with `labels` naming the labels file.
     public static func load(_ spec: String, labels: String?) throws -> Dataset {
         if spec == "digits" { return try digits() }
+        guard FileManager.default.fileExists(atPath: spec) else {
+            throw GradusError("dataset=\(spec): no such file (expected 'digits', a .csv file, or an IDX/NPY file with labels=PATH)")
+        }
         if spec.hasSuffix(".csv") { return try csv(path: spec) }
         guard let labels else {
             throw GradusError("dataset=\(spec): IDX and NPY features need a labels file (set labels=PATH); expected 'digits', a .csv file, or an IDX/NPY file")

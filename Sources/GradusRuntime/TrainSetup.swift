@@ -31,7 +31,8 @@ extension Trainer {
     }
 
     /// The configured architecture, its normalization slots filled by the normalizer plugin.
-    static func buildModel(_ config: TrainConfig, data: Dataset, registry: PluginRegistry, needsSecondOrder: Bool) throws -> Sequential {
+    /// `classes` covers every label of both splits (a rare class may be missing from one).
+    static func buildModel(_ config: TrainConfig, data: Dataset, classes: Int, registry: PluginRegistry, needsSecondOrder: Bool) throws -> Sequential {
         var normalization: NormalizationFactory?
         if let id = config.normalizer {
             let strategy = try registry.require(id, kind: .normalizer)
@@ -44,13 +45,13 @@ extension Trainer {
         }
         switch config.arch {
         case "mlp":
-            return try Sequential.mlp([data.featureCount] + config.hidden + [data.classes], seed: config.seed,
+            return try Sequential.mlp([data.featureCount] + config.hidden + [classes], seed: config.seed,
                                       dropout: Float(config.dropout), normalization: normalization)
         case "lenet":
             guard let image = data.imageShape else {
                 throw GradusError("model.arch=lenet: dataset '\(data.name)' has \(data.featureCount) features, not images (expected a square number of pixels, or an IDX/NPY file of images)")
             }
-            return try Sequential.lenet(image: image, channels: config.channels, hidden: config.hidden, classes: data.classes,
+            return try Sequential.lenet(image: image, channels: config.channels, hidden: config.hidden, classes: classes,
                                         seed: config.seed, dropout: Float(config.dropout), normalization: normalization)
         default:
             throw GradusError("model.arch=\(config.arch): expected mlp or lenet")

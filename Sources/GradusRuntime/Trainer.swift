@@ -62,7 +62,11 @@ public final class Trainer {
         let strategy = try registry.require(config.optimizer, kind: .optimizer)
         let needsHVP = strategy.capabilities & UInt64(GRADUS_CAP_NEEDS_HVP) != 0
         needsActivations = strategy.capabilities & UInt64(GRADUS_CAP_NEEDS_ACTIVATIONS) != 0
-        model = try Trainer.buildModel(config, data: train, registry: registry, needsSecondOrder: needsHVP)
+        guard train.featureCount == test.featureCount else {
+            throw GradusError("train data has \(train.featureCount) features, test data \(test.featureCount)")
+        }
+        model = try Trainer.buildModel(config, data: train, classes: max(train.classes, test.classes), registry: registry,
+                                       needsSecondOrder: needsHVP)
         let host = model.parameters.map {
             HostParameter(name: $0.name, role: Role(rawValue: $0.role.rawValue) ?? .unknown, shape: $0.shape, storage: $0.storage)
         }

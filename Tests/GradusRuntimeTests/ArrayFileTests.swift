@@ -36,6 +36,10 @@ final class ArrayFileTests: XCTestCase {
         XCTAssertEqual(message(Data([0x1f, 0x8b, 8, 0]), labels: labels), "D/x.bin: gzip-compressed; decompress it first (gunzip D/x.bin)")
         XCTAssertEqual(message(Data("hello".utf8), labels: labels), "D/x.bin: not an IDX or NPY file (expected the magic 00 00 <type> <rank> or \\x93NUMPY)")
         XCTAssertEqual(message(Data([0, 0, 0x07, 1, 0, 0, 0, 1, 9]), labels: labels), "D/x.bin: IDX element type 0x7 is not one of 08 09 0B 0C 0D 0E")
+        XCTAssertThrowsError(try Dataset.load(dir + "/missing.npy", labels: labels)) {
+            XCTAssertEqual("\($0)".replacingOccurrences(of: dir, with: "D"),
+                           "dataset=D/missing.npy: no such file (expected 'digits', a .csv file, or an IDX/NPY file with labels=PATH)")
+        }
         XCTAssertEqual(message(images), "dataset=D/x.bin: IDX and NPY features need a labels file (set labels=PATH); expected 'digits', a .csv file, or an IDX/NPY file")
         let npy = try Data(contentsOf: URL(fileURLWithPath: TestSupport.fixturePath("tiny_images.npy")))
         XCTAssertEqual(message(npy.dropLast(1), labels: labels), "D/x.bin: NPY shape [5, 4, 4] of |u1 needs 208 bytes, the file has 207")

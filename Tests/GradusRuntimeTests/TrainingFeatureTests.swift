@@ -85,6 +85,18 @@ final class TrainingFeatureTests: XCTestCase {
         XCTAssertThrowsError(try Trainer(config: bad, registry: registry)) { XCTAssertEqual("\($0)", "gradus.adam: 'beta2' is not schedulable") }
     }
 
+    /// A class that only the test split has still gets an output (the model covers both splits).
+    func testAClassMissingFromTheTrainingSplitStillHasAnOutput() throws {
+        let train = try Dataset(name: "train", features: Tensor(shape: [4, 2], scalars: [0, 1, 1, 0, 1, 1, 0, 0]), labels: [0, 1, 2, 0])
+        let test = try Dataset(name: "test", features: Tensor(shape: [2, 2], scalars: [1, 0, 0, 1]), labels: [3, 1])
+        var cfg = TrainConfig()
+        cfg.epochs = 1
+        cfg.hidden = [4]
+        let trainer = try Trainer(config: cfg, train: train, test: test, registry: registry)
+        XCTAssertEqual(trainer.model.parameters.last?.shape, [4])
+        XCTAssertNotNil(try trainer.run())
+    }
+
     struct Interrupted: Error {}
 
     /// A run stopped mid-epoch and resumed from its last step checkpoint ends bit-identical to
