@@ -23,9 +23,10 @@ final class HostGraph {
         return gradus_node(nodes.count - 1)
     }
 
-    /// Adds a buffer as a constant node that `assign` may overwrite in place.
+    /// Adds a buffer as a constant node that `assign` may target. The node holds a snapshot, so
+    /// an `assign` never changes a value that an earlier op (or its pullback) has already read.
     func addBuffer(_ storage: TensorStorage, shape: [Int]) -> gradus_node {
-        let node = add(Variable(Tensor(shape: shape, storage: storage)))
+        let node = add(Variable(Tensor(shape: shape, storage: TensorStorage(copying: storage.pointer, count: storage.count))))
         bufferNodes[Int(node)] = storage
         return node
     }
