@@ -14,6 +14,17 @@ struct NumericArray {
 /// Readers for MNIST's IDX format and NumPy's NPY format. Every error names the file and
 /// what was expected; truncated files are detected from the declared shape.
 enum ArrayFiles {
+    /// The element count of `shape`, or an error when it cannot fit in memory.
+    static func count(_ shape: [Int], _ path: String) throws -> Int {
+        var n = 1
+        for d in shape {
+            let (p, overflow) = n.multipliedReportingOverflow(by: d)
+            guard !overflow, p <= 1 << 34 else { throw GradusError("\(path): shape \(shape) is too large (over 2^34 elements)") }
+            n = p
+        }
+        return n
+    }
+
     static func read(_ path: String) throws -> NumericArray {
         guard let data = FileManager.default.contents(atPath: path) else { throw GradusError("\(path): cannot read the file") }
         let b = [UInt8](data)
@@ -31,7 +42,7 @@ enum ArrayFiles {
         let rank = Int(b[3])
         guard rank >= 1, b.count >= 4 + 4 * rank else { throw GradusError("\(path): IDX header of rank \(rank) is truncated") }
         let shape = (0..<rank).map { d in (0..<4).reduce(0) { $0 << 8 | Int(b[4 + 4 * d + $1]) } }
-        let count = shape.reduce(1, *), start = 4 + 4 * rank
+        let count = try count(shape, path), start = 4 + 4 * rank
         guard b.count == start + count * type.size else {
             throw GradusError("\(path): IDX shape \(shape) needs \(start + count * type.size) bytes, the file has \(b.count)")
         }
@@ -85,7 +96,7 @@ enum ArrayFiles {
         guard let order, ["<", ">", "|", "="].contains(order), let kind, known.contains("\(kind)\(size)") else {
             throw GradusError("\(path): NPY dtype '\(descr)' is not a float32/64 or integer type")
         }
-        let count = shape.reduce(1, *)
+        let count = try count(shape, path)
         guard b.count == start + count * size else {
             throw GradusError("\(path): NPY shape \(shape) of \(descr) needs \(start + count * size) bytes, the file has \(b.count)")
         }

@@ -32,6 +32,8 @@ final class ArrayFileTests: XCTestCase {
             FileManager.default.createFile(atPath: path, contents: bytes)
             do { _ = try Dataset.load(path, labels: labels); return "no error" } catch { return "\(error)".replacingOccurrences(of: dir, with: "D") }
         }
+        XCTAssertEqual(message(Data([0, 0, 8, 3] + [UInt8](repeating: 0xFF, count: 12)), labels: labels),
+                       "D/x.bin: shape [4294967295, 4294967295, 4294967295] is too large (over 2^34 elements)")
         XCTAssertEqual(message(images.dropLast(3), labels: labels), "D/x.bin: IDX shape [5, 4, 4] needs 96 bytes, the file has 93")
         XCTAssertEqual(message(Data([0x1f, 0x8b, 8, 0]), labels: labels), "D/x.bin: gzip-compressed; decompress it first (gunzip D/x.bin)")
         XCTAssertEqual(message(Data("hello".utf8), labels: labels), "D/x.bin: not an IDX or NPY file (expected the magic 00 00 <type> <rank> or \\x93NUMPY)")
