@@ -131,10 +131,14 @@ public enum PluginCheck {
     // MARK: normalizers
 
     static func normalizerChecks(_ s: StrategyDescriptor) -> [Result] {
-        [check("kernel gradients match finite differences") {
-            let shape = [4, 6]
-            let n = try NormalizerSession(strategy: s, hyperparameters: HyperparameterSet(schema: s.hyperparameters, owner: s.id),
-                                          inputShape: shape, channelAxis: 1, normalizedDims: 1)
+        /// An instance with default hyperparameters for [4, 6] inputs (4 samples of 6 features).
+        func session() throws -> NormalizerSession {
+            try NormalizerSession(strategy: s, hyperparameters: HyperparameterSet(schema: s.hyperparameters, owner: s.id),
+                                  inputShape: [4, 6], channelAxis: 1, normalizedDims: 1)
+        }
+        return [check("kernel gradients match finite differences") {
+            let n = try session()
+            let shape = n.inputShape
             guard n.hasKernel else { return (nil, "no kernel form") }
             var rng = RandomStream(seed: 5, stream: "norm")
             let x = (0..<24).map { _ in rng.normal() * 2 }
@@ -155,9 +159,8 @@ public enum PluginCheck {
             return (worst <= 5e-3, "worst relative error of dx over \(x.count) inputs: \(worst)")
         },
         check("graph form matches the kernel form") {
-            let shape = [4, 6]
-            let n = try NormalizerSession(strategy: s, hyperparameters: HyperparameterSet(schema: s.hyperparameters, owner: s.id),
-                                          inputShape: shape, channelAxis: 1, normalizedDims: 1)
+            let n = try session()
+            let shape = n.inputShape
             guard n.hasKernel, n.hasGraph else { return (nil, n.hasGraph ? "no kernel form" : "no graph form") }
             var rng = RandomStream(seed: 6, stream: "norm")
             let x = (0..<24).map { _ in rng.normal() * 2 + 0.5 }, dy = (0..<24).map { _ in rng.normal() }
@@ -177,8 +180,7 @@ public enum PluginCheck {
         check("eval mode is per-sample and leaves the buffers alone") {
             // In eval mode a sample's output may not depend on the rest of the batch (running
             // statistics, not batch statistics), and nothing is learned.
-            let n = try NormalizerSession(strategy: s, hyperparameters: HyperparameterSet(schema: s.hyperparameters, owner: s.id),
-                                          inputShape: [4, 6], channelAxis: 1, normalizedDims: 1)
+            let n = try session()
             guard n.hasKernel || n.hasGraph else { return (nil, "no form") }
             var rng = RandomStream(seed: 7, stream: "norm")
             for b in n.buffers { b.tensor.values = (0..<b.tensor.count).map { _ in 0.5 + abs(rng.normal()) } }

@@ -21,9 +21,13 @@ public struct TestFunction: Sendable {
         GradMode.with(recording: false) { evaluate(Variable(Tensor(shape: [2], scalars: x))).value.scalar }
     }
 
-    public func gradient(_ x: [Float]) -> [Float] {
+    public func gradient(_ x: [Float]) -> [Float] { valueAndGradient(x).gradient }
+
+    /// f and ∇f from one recorded pass (the value has the same bits as `value`).
+    public func valueAndGradient(_ x: [Float]) -> (value: Float, gradient: [Float]) {
         let p = Variable(Tensor(shape: [2], scalars: x), requiresGrad: true)
-        return Autodiff.gradients(of: evaluate(p), wrt: [p])[0].value.scalars
+        let f = GradMode.with(recording: true) { evaluate(p) }
+        return (f.value.scalar, Autodiff.gradients(of: f, wrt: [p])[0].value.scalars)
     }
 
     public static let all: [TestFunction] = [

@@ -60,8 +60,13 @@ final class TestFunctionRunContext: RunContext {
             return GRADUS_ERR_INVALID_ARGUMENT
         }
         let x = [src[0], src[1]]
-        loss?.pointee = Double(function.value(x))
-        if let dst = grads?[0] { for (i, g) in function.gradient(x).enumerated() { dst[i] = g } }
+        if let dst = grads?[0] {
+            let (f, g) = function.valueAndGradient(x)
+            loss?.pointee = Double(f)
+            for i in g.indices { dst[i] = g[i] }
+        } else {
+            loss?.pointee = Double(function.value(x))
+        }
         return GRADUS_OK
     }
 }
@@ -84,8 +89,8 @@ public enum TraceRunner {
         emit(TracePoint(step: 0, x: param.value.values, f: function.value(param.value.values)))
         for k in stride(from: 1, through: steps, by: 1) {
             let x = param.value.values
-            let fx = function.value(x)
-            param.grad.values = function.gradient(x)
+            let (fx, gradient) = function.valueAndGradient(x)
+            param.grad.values = gradient
             try applySchedules(k - 1)
             try session.step(loss: Double(fx), run: TestFunctionRunContext(function: function, point: x))
             let next = param.value.values
