@@ -40,7 +40,7 @@ public struct Checkpoint {
         optimizerVersion = trainer.optimizer.strategy.version
         plugins = trainer.pluginVersions
         weights = Dictionary(uniqueKeysWithValues: trainer.model.parameters.map { ($0.name, $0.value) }
-                                                   + trainer.model.buffers.map { ($0.name, Tensor(shape: $0.shape, scalars: $0.value.scalars)) })
+                                                   + trainer.model.buffers.map { ($0.name, $0.value) })
         var state: [String: Tensor] = [:]
         for session in trainer.optimizers {
             for (p, param) in session.parameters.enumerated() {

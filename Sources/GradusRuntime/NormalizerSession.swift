@@ -2,8 +2,8 @@ import CGradusABI
 import Foundation
 import GradusCore
 
-/// One normalizer plugin instance for one input shape: the host allocates its
-/// parameters and buffers and calls the kernel form.
+/// One normalizer plugin instance for one input shape (the batch axis may vary): the host
+/// allocates its parameters and buffers and calls its kernel form or builds its graph form.
 public final class NormalizerSession {
     public let strategy: StrategyDescriptor
     public let inputShape: [Int]
