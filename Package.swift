@@ -56,10 +56,12 @@ let package = Package(
         // System-library shims.
         .systemLibrary(name: "CFFI", path: "Sources/CFFI"),
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
+        // Async-signal-safe handlers of the host process (interrupts, crash reports).
+        .target(name: "CGradusHost", path: "Sources/CGradusHost"),
         // Host side.
         .target(name: "GradusCore", dependencies: ["COpenBLAS"]),
         .target(name: "GradusNN", dependencies: ["GradusCore"]),
-        .target(name: "GradusRuntime", dependencies: ["CGradusABI", "CFFI", "GradusCore", "GradusNN",
+        .target(name: "GradusRuntime", dependencies: ["CGradusABI", "CFFI", "CGradusHost", "GradusCore", "GradusNN",
                                                       .product(name: "Yams", package: "Yams")],
                 resources: [.copy("Resources")]),
         .executableTarget(

@@ -140,8 +140,8 @@ extension Dataset {
         guard y.shape.count == 1, y.shape[0] == x.shape[0] else {
             throw GradusError("\(labels): shape \(y.shape), expected [\(x.shape[0])] (one label per row of \(features))")
         }
-        if let bad = y.values.first(where: { $0 < 0 || $0 != $0.rounded() || $0 > 1e6 }) {
-            throw GradusError("\(labels): label \(bad) is not an integer in 0...1000000")
+        if let bad = y.values.first(where: { $0 < 0 || $0 != $0.rounded() || $0 > Double(Dataset.maxLabel) }) {
+            throw GradusError("\(labels): label \(bad) is not an integer in 0...\(Dataset.maxLabel)")
         }
         if let bad = x.values.first(where: { !$0.isFinite }) { throw GradusError("\(features): value \(bad) is not finite") }
         let d = x.shape.dropFirst().reduce(1, *)

@@ -1,5 +1,6 @@
 import Foundation
 import GradusCore
+import GradusNN
 
 /// A training checkpoint in one safetensors file: the weights and normalizer buffers under
 /// their names (loadable by Python's safetensors), the optimizer's host-managed state under
@@ -90,11 +91,15 @@ public struct Checkpoint {
               pairs.allSatisfy({ $0.count == 2 }) else { throw GradusError("\(path): metadata 'config' is malformed") }
         var cfg = TrainConfig()
         cfg.optimizerSettings = []
-        try TrainConfigParsing.apply(pairs.map { ($0[0], $0[1]) }, to: &cfg)
+        do {
+            try TrainConfigParsing.apply(pairs.map { ($0[0], $0[1]) }, to: &cfg)
+        } catch let error as GradusError {
+            throw GradusError("\(path): the saved configuration is invalid: \(error.message)")
+        }
         config = cfg
         guard let e = Int(try field("epoch")), let b = Int(try field("batch")), let s = Int64(try field("step")),
-              let l = Double(try field("epoch_loss_sum")) else {
-            throw GradusError("\(path): epoch, batch, step or epoch_loss_sum is not a number")
+              let l = Double(try field("epoch_loss_sum")), e >= 0, b >= 0, s >= 0, l.isFinite else {
+            throw GradusError("\(path): epoch '\(meta["epoch"]!)', batch '\(meta["batch"]!)', step '\(meta["step"]!)' or epoch_loss_sum '\(meta["epoch_loss_sum"]!)' is not a non-negative number")
         }
         (epoch, batchesIntoEpoch, stepCount, epochLossSum) = (e, b, s, l)
         optimizerID = try field("optimizer.id")
@@ -119,16 +124,27 @@ public struct Checkpoint {
         masks = tensors.filter { $0.key.hasPrefix("pruner/") }
     }
 
+    /// Checks that the saved position fits `trainer`'s run: epochs done within `epochs`, the
+    /// batch within the epoch, and the step equal to epochs × batches per epoch + batch (a
+    /// different batch size or hand-edited metadata breaks that equation).
+    func checkPosition(_ trainer: Trainer, source: String) throws {
+        let perEpoch = trainer.batchesPerEpoch
+        guard epoch <= trainer.config.epochs else {
+            throw GradusError("epochs=\(trainer.config.epochs): the checkpoint \(source) has already completed \(epoch) epochs; expected epochs >= \(epoch) to resume it")
+        }
+        let (full, o1) = epoch.multipliedReportingOverflow(by: perEpoch)
+        let (expected, o2) = full.addingReportingOverflow(batchesIntoEpoch)
+        guard batchesIntoEpoch <= perEpoch, !o1, !o2, Int64(expected) == stepCount else {
+            throw GradusError("\(source): position epoch \(epoch) + \(batchesIntoEpoch) batches does not match step \(stepCount) at \(perEpoch) batches per epoch (batch_size=\(trainer.config.batchSize)); the metadata was edited or the batch size differs from the saved run")
+        }
+    }
+
     /// Puts weights, optimizer state, step and RNG back into `trainer` (strict: every name must match).
-    public func restore(into trainer: Trainer) throws {
+    public func restore(into trainer: Trainer, source: String = "checkpoint") throws {
         guard trainer.optimizer.strategy.id == optimizerID else {
             throw GradusError("checkpoint was written by optimizer \(optimizerID), this run uses \(trainer.optimizer.strategy.id)")
         }
-        let named = trainer.model.parameters.map { ($0.name, $0.shape, $0.storage) } + trainer.model.buffers.map { ($0.name, $0.shape, $0.storage) }
-        for (name, shape, _) in named {
-            guard let w = weights[name] else { throw GradusError("checkpoint lacks weights for \(name)") }
-            guard w.shape == shape else { throw GradusError("checkpoint has \(name) with shape \(w.shape), the model has \(shape)") }
-        }
+        try checkPosition(trainer, source: source)
         for session in trainer.optimizers where rngStates[session.groupName] == nil {
             throw GradusError("checkpoint lacks the RNG state of parameter group '\(session.groupName)'")
         }
@@ -142,7 +158,7 @@ public struct Checkpoint {
                 }
             })
         }
-        for (name, _, storage) in named { weights[name]!.copy(to: storage.pointer) }
+        try restoreWeights(into: trainer.model)
         for (session, state) in zip(trainer.optimizers, saved) {
             try session.restore(stepCount: stepCount, state: state)
             session.rng.stream = RandomStream(state: rngStates[session.groupName]!)
@@ -163,5 +179,16 @@ public struct Checkpoint {
         trainer.completedEpochs = epoch
         trainer.batchesIntoEpoch = batchesIntoEpoch
         trainer.epochLossSum = epochLossSum
+        trainer.resumed(from: source, epoch: epoch, step: stepCount)
+    }
+
+    /// Copies the saved weights and buffers into `model` (for evaluation: no optimizer needed).
+    public func restoreWeights(into model: Sequential) throws {
+        let named = model.parameters.map { ($0.name, $0.shape, $0.storage) } + model.buffers.map { ($0.name, $0.shape, $0.storage) }
+        for (name, shape, _) in named {
+            guard let w = weights[name] else { throw GradusError("checkpoint lacks weights for \(name)") }
+            guard w.shape == shape else { throw GradusError("checkpoint has \(name) with shape \(w.shape), the model has \(shape)") }
+        }
+        for (name, _, storage) in named { weights[name]!.copy(to: storage.pointer) }
     }
 }

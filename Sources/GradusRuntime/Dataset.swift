@@ -11,13 +11,20 @@ public struct Dataset {
     public var imageShape: [Int]?
 
     public var count: Int { labels.count }
+    /// The largest label accepted: the output layer has one unit per class up to it, so a stray
+    /// huge label would otherwise allocate gigabytes (the same cap applies to CSV, IDX and NPY).
+    public static let maxLabel = 1_000_000
     public var featureCount: Int { features.shape[1] }
 
     public init(name: String, features: Tensor, labels: [Int], imageShape: [Int]? = nil) throws {
         guard features.rank == 2, features.shape[0] == labels.count else {
             throw GradusError("\(name): features \(features.shape) do not match \(labels.count) labels")
         }
-        guard let lo = labels.min(), lo >= 0 else { throw GradusError("\(name): labels must be integers >= 0") }
+        guard !labels.isEmpty else { throw GradusError("\(name): no rows") }
+        guard features.shape[1] >= 1 else { throw GradusError("\(name): no feature columns, expected at least one besides the label") }
+        guard let lo = labels.min(), lo >= 0, let hi = labels.max(), hi <= Dataset.maxLabel else {
+            throw GradusError("\(name): labels must be integers in 0...\(Dataset.maxLabel)")
+        }
         self.name = name
         self.features = features
         self.labels = labels
@@ -43,20 +50,30 @@ public struct Dataset {
     /// Reads a CSV file with a header row; `labelColumn` names the integer label column, every
     /// other column is a numeric feature. Errors name the file, line and column.
     public static func csv(path: String, labelColumn: String = "label") throws -> Dataset {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw GradusError("\(path): cannot read the file")
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+            throw GradusError("\(path): is a directory, expected a CSV file")
         }
-        var lines = text.split(whereSeparator: \.isNewline).makeIterator()
-        guard let header = lines.next()?.split(separator: ",").map({ $0.trimmingWhitespace }) else {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw GradusError("\(path): cannot read the file: \(String(cString: strerror(errno)))")
+        }
+        let text = try TextFiles.utf8(data, source: path)
+        // Numbered as an editor numbers them: blank lines count, "\r\n" is one break.
+        let numbered = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated()
+            .filter { !$0.element.allSatisfy(\.isWhitespace) }
+        guard let (headerIndex, headerLine) = numbered.first else {
             throw GradusError("\(path): empty file, expected a header row")
         }
+        let header = headerLine.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingWhitespace }
         guard let labelIndex = header.firstIndex(of: labelColumn) else {
             throw GradusError("\(path): no column '\(labelColumn)' in the header (columns: \(header.joined(separator: ", ")))")
         }
+        guard header.count >= 2 else {
+            throw GradusError("\(path):\(headerIndex + 1): the header has only the '\(labelColumn)' column, expected at least one feature column")
+        }
         var features: [Float] = [], labels: [Int] = []
-        var lineNumber = 1
-        while let line = lines.next() {
-            lineNumber += 1
+        for (index, line) in numbered.dropFirst() {
+            let lineNumber = index + 1
             let cells = line.split(separator: ",", omittingEmptySubsequences: false)
             guard cells.count == header.count else {
                 throw GradusError("\(path):\(lineNumber): \(cells.count) columns, expected \(header.count)")
@@ -64,7 +81,9 @@ public struct Dataset {
             for (j, cell) in cells.enumerated() {
                 let t = cell.trimmingWhitespace
                 if j == labelIndex {
-                    guard let l = Int(t), l >= 0 else { throw GradusError("\(path):\(lineNumber): label '\(t)' is not an integer >= 0") }
+                    guard let l = Int(t), l >= 0, l <= Dataset.maxLabel else {
+                        throw GradusError("\(path):\(lineNumber): label '\(t)' is not an integer in 0...\(Dataset.maxLabel)")
+                    }
                     labels.append(l)
                 } else {
                     guard let v = Float(t), v.isFinite else {
@@ -96,6 +115,9 @@ public struct Dataset {
         var rng = RandomStream(seed: seed, stream: "split")
         let order = Dataset.permutation(count, &rng)
         let nTest = Int((testFraction * Double(count)).rounded())
+        guard nTest >= 1, nTest < count else {
+            throw GradusError("\(name): \(count) rows with test_fraction=\(testFraction) leave \(count - nTest) for training and \(nTest) for testing; expected at least one in each (more rows, or another test_fraction)")
+        }
         func subset(_ idx: ArraySlice<Int>, _ suffix: String) throws -> Dataset {
             let (x, y) = batch(idx)
             return try Dataset(name: name + suffix, features: x, labels: y, imageShape: imageShape)

@@ -168,7 +168,7 @@ public final class FunctionCaller {
         // libffi widens integral returns smaller than a word to ffi_arg.
         var result = (UInt64(0), UInt64(0))
         withUnsafeMutableBytes(of: &result) { r in
-            ffi_call(&cif, fn, r.baseAddress, argPointers)
+            PluginCall.during(id, signature.name) { ffi_call(&cif, fn, r.baseAddress, argPointers) }
         }
         return withUnsafeBytes(of: &result) { r -> FFIValue in
             switch signature.returnType {

@@ -107,6 +107,13 @@ public struct HyperparameterSpec: Sendable {
             guard let v = Double(t), !v.isNaN else {
                 throw GradusError("\(owner): \(id)=\(text) is not a number (expected a real number in \(rangeText))")
             }
+            let mantissa = t.lowercased().split(separator: "e", maxSplits: 1).first ?? ""
+            if v == 0, mantissa.contains(where: { ("1"..."9").contains($0) }) {
+                throw GradusError("\(owner): \(id)=\(text) underflows to 0 in double precision (expected a real number in \(rangeText))")
+            }
+            if v.isInfinite, !t.lowercased().contains("inf") {
+                throw GradusError("\(owner): \(id)=\(text) overflows double precision (expected a real number in \(rangeText))")
+            }
             value = .real(v)
         case .integer:
             guard let v = Int64(t) else {

@@ -45,12 +45,12 @@ public final class NormalizerSession {
                 ($0.name, HostTensor(shape: $0.shape, repeating: Float($0.initial)))
             }
         } catch {
-            v.destroy!(created)
+            PluginCall.during(strategy.id, "destroy") { v.destroy!(created) }
             throw error
         }
     }
 
-    deinit { vtable.destroy!(instance) }
+    deinit { PluginCall.during(strategy.id, "destroy") { vtable.destroy!(instance) } }
 
     static func specs(_ list: UnsafePointer<gradus_norm_tensor_spec>?, _ count: UInt32, _ id: String) throws
         -> [(name: String, role: Int32, shape: [Int], initial: Double)] {

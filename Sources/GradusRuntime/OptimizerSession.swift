@@ -44,7 +44,7 @@ public final class OptimizerSession {
         do {
             layout = try OptimizerSession.readLayout(v, created, strategy.id)
         } catch {
-            v.destroy!(created)
+            PluginCall.during(strategy.id, "destroy") { v.destroy!(created) }
             throw error
         }
         slots = layout
@@ -82,7 +82,7 @@ public final class OptimizerSession {
     }
 
     deinit {
-        vtable.destroy!(instance)
+        PluginCall.during(strategy.id, "destroy") { vtable.destroy!(instance) }
         cGroup.deallocate()
         cParams.deallocate()
         cSlotLists.forEach { $0.deallocate() }
@@ -148,31 +148,6 @@ public final class OptimizerSession {
     /// Slot `name` of parameter `p`.
     public func slot(_ name: String, of p: Int) -> HostTensor? {
         slots.firstIndex { $0.name == name }.map { state[p][$0] }
-    }
-}
-
-/// Calls into a plugin and turns a non-zero status into an error carrying the plugin's message.
-enum PluginCall {
-    static func check(_ id: String, _ function: String, _ body: () -> Int32) throws {
-        _ = PluginErrorSlot.shared.take()
-        let status = body()
-        guard status != GRADUS_OK else { return }
-        let message = PluginErrorSlot.shared.take() ?? "no message"
-        throw GradusError("\(id): \(function) failed (\(statusName(status))): \(message)")
-    }
-
-    /// Runs a plugin's create function and returns the instance it made.
-    static func create(_ id: String, _ body: (UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> Int32) throws -> UnsafeMutableRawPointer {
-        var out: UnsafeMutableRawPointer?
-        try check(id, "create") { body(&out) }
-        guard let created = out else { throw GradusError("\(id): create returned OK but no instance") }
-        return created
-    }
-
-    static func statusName(_ s: Int32) -> String {
-        let names = ["ok", "invalid argument", "out of range", "unsupported", "out of memory", "version",
-                     "numeric", "state", "internal", "refused"]
-        return (0..<Int32(names.count)).contains(s) ? names[Int(s)] : "status \(s)"
     }
 }
 

@@ -9,19 +9,30 @@ public enum PluginCheck {
         /// nil: the property does not apply (the detail says why).
         public let passed: Bool?
         public let detail: String
+        public init(name: String, passed: Bool?, detail: String) { self.name = name; self.passed = passed; self.detail = detail }
     }
 
-    /// Runs every applicable check on `strategy`.
-    public static func run(_ strategy: StrategyDescriptor) -> [Result] {
+    /// One property, not yet run: `run` calls into the plugin (so a crashing plugin takes down
+    /// whatever process runs it; `gradus plugins check` runs each in a child process).
+    public struct Check {
+        public let name: String
+        public let run: () -> Result
+    }
+
+    /// The checks that apply to `strategy`'s kind, in order, without running them.
+    public static func checks(for strategy: StrategyDescriptor) -> [Check] {
         switch strategy.kind {
         case .optimizer: return optimizerChecks(strategy)
         case .normalizer: return normalizerChecks(strategy)
         case .pruner: return prunerChecks(strategy)
         case .function:
             guard case let .function(signature, _, _) = strategy.vtable else { return [] }
-            return [Result(name: "signature parses", passed: true, detail: signature.description)]
+            return [Check(name: "signature parses") { Result(name: "signature parses", passed: true, detail: signature.description) }]
         }
     }
+
+    /// Runs every applicable check on `strategy` in this process.
+    public static func run(_ strategy: StrategyDescriptor) -> [Result] { checks(for: strategy).map { $0.run() } }
 
     // MARK: optimizers
 
@@ -55,12 +66,14 @@ public enum PluginCheck {
         return (0..<n).map { _ in rng.normal() }
     }
 
-    static func check(_ name: String, _ body: () throws -> (Bool?, String)) -> Result {
-        do {
-            let (ok, detail) = try body()
-            return Result(name: name, passed: ok, detail: detail)
-        } catch {
-            return Result(name: name, passed: false, detail: "\(error)")
+    static func check(_ name: String, _ body: @escaping () throws -> (Bool?, String)) -> Check {
+        Check(name: name) {
+            do {
+                let (ok, detail) = try body()
+                return Result(name: name, passed: ok, detail: detail)
+            } catch {
+                return Result(name: name, passed: false, detail: "\(error)")
+            }
         }
     }
 
@@ -68,15 +81,22 @@ public enum PluginCheck {
         a.count == b.count && zip(a, b).allSatisfy { x, y in x.count == y.count && zip(x, y).allSatisfy { $0.bitPattern == $1.bitPattern } }
     }
 
-    static func optimizerChecks(_ s: StrategyDescriptor) -> [Result] {
+    static func optimizerChecks(_ s: StrategyDescriptor) -> [Check] {
         let initial = parameters().map(\.value.values)
         let hasLR = s.hyperparameters.contains { $0.id == "lr" && $0.type == .real && $0.accepts(.real(0)) }
         let decoupled = s.capabilities & HostCapabilities.decoupledDecayBit != 0
         return [
             check("zero gradient is a no-op") {
-                if decoupled { return (nil, "declares decoupled weight decay") }
-                let (_, x) = try trajectory(s, [], steps: 3) { _, _, n in Array(repeating: 0, count: n) }
-                return (bitEqual(x, initial), "parameters after 3 zero-gradient steps")
+                // Decoupled weight decay moves parameters without a gradient: check with it off.
+                var settings: [(String, String)] = []
+                if decoupled {
+                    guard s.hyperparameters.contains(where: { $0.id == "weight_decay" && $0.accepts(.real(0)) }) else {
+                        return (nil, "declares decoupled weight decay but has no 'weight_decay' that accepts 0")
+                    }
+                    settings = [("weight_decay", "0")]
+                }
+                let (_, x) = try trajectory(s, settings, steps: 3) { _, _, n in Array(repeating: 0, count: n) }
+                return (bitEqual(x, initial), "parameters after 3 zero-gradient steps" + (decoupled ? " with weight_decay=0" : ""))
             },
             check("lr = 0 does not move") {
                 guard hasLR else { return (nil, "no real hyperparameter 'lr' that accepts 0") }
@@ -130,7 +150,7 @@ public enum PluginCheck {
 
     // MARK: normalizers
 
-    static func normalizerChecks(_ s: StrategyDescriptor) -> [Result] {
+    static func normalizerChecks(_ s: StrategyDescriptor) -> [Check] {
         /// An instance with default hyperparameters for [4, 6] inputs (4 samples of 6 features).
         func session() throws -> NormalizerSession {
             try NormalizerSession(strategy: s, hyperparameters: HyperparameterSet(schema: s.hyperparameters, owner: s.id),
@@ -200,7 +220,7 @@ public enum PluginCheck {
 
     // MARK: pruners
 
-    static func prunerChecks(_ s: StrategyDescriptor) -> [Result] {
+    static func prunerChecks(_ s: StrategyDescriptor) -> [Check] {
         let hasSparsity = s.hyperparameters.contains { $0.id == "sparsity" && $0.type == .real }
         return [
             check("reaches the requested sparsity") {

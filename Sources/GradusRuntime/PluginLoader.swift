@@ -17,10 +17,12 @@ public enum PluginLoader {
 
     /// Loads `file`; the error is one line giving the reason (the caller prefixes the file).
     /// `checkPermissions: false` skips the ownership and mode checks.
-    public static func load(_ file: String, checkPermissions: Bool = true) throws -> LoadedLibrary {
+    public static func load(_ given: String, checkPermissions: Bool = true) throws -> LoadedLibrary {
+        // A bare name would make dlopen search the system's library path; it means ./name.
+        let file = given.contains("/") ? given : "./" + given
         if checkPermissions { try PluginSecurity.check(file, isDirectory: false) }
-        try requireELF(file)
-        guard let handle = dlopen(file, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
+        try ELFSymbols.requireExport(GRADUS_ENTRY_V1_SYMBOL, in: file)
+        guard let handle = PluginCall.during(file, "dlopen (the library's constructors)", { dlopen(file, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) }) else {
             let reason = dlerror().map { String(cString: $0) } ?? "unknown dlopen error"
             throw GradusError("dlopen failed: \(reason)")
         }
@@ -44,7 +46,7 @@ public enum PluginLoader {
                 request.host_name = name
                 request.host_version = version
                 request.services = HostServices.table
-                return entry(&request, &response)
+                return PluginCall.during(file, GRADUS_ENTRY_V1_SYMBOL) { entry(&request, &response) }
             }
         }
         let detail = PluginErrorSlot.shared.take().map { ": \($0)" } ?? ""
@@ -74,18 +76,5 @@ public enum PluginLoader {
             strategies.append(s)
         }
         return LoadedLibrary(file: file, name: name, abiMinor: response.abi_minor, strategies: strategies)
-    }
-
-    /// Rejects files that are not ELF shared objects before dlopen sees them.
-    static func requireELF(_ file: String) throws {
-        guard let f = fopen(file, "rb") else { throw GradusError("cannot open: \(String(cString: strerror(errno)))") }
-        defer { fclose(f) }
-        var header = [UInt8](repeating: 0, count: 18)
-        let n = fread(&header, 1, header.count, f)
-        guard n == header.count, header[0] == 0x7F, header[1] == 0x45, header[2] == 0x4C, header[3] == 0x46 else {
-            throw GradusError("not a shared library (no ELF header)")
-        }
-        let type = UInt16(header[16]) | UInt16(header[17]) << 8
-        guard type == 3 else { throw GradusError("ELF file of type \(type), expected a shared object (type 3)") }
     }
 }

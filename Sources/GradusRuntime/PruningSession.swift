@@ -48,7 +48,7 @@ public final class PruningSession {
     }
 
     deinit {
-        vtable.destroy!(instance)
+        PluginCall.during(strategy.id, "destroy") { vtable.destroy!(instance) }
         cTargets.deallocate()
         cNames.forEach { free($0) }
     }

@@ -11,6 +11,13 @@ public struct ScheduleRunner {
     public init(_ schedules: [ScheduledHyperparameter], hyperparameters hp: HyperparameterSet, owner: String) throws {
         self.schedules = schedules
         hyperparameters = hp
+        for s in schedules {
+            let names = s.caller.signature.arguments.map(\.name)
+            let settable = names.filter { !ScheduleRunner.hostBound.contains($0) }
+            if let unknown = s.arguments.keys.sorted().first(where: { !settable.contains($0) }) {
+                throw GradusError("\(s.caller.id): unknown argument '\(unknown)' for '\(s.caller.signature)' (settable: \(settable.isEmpty ? "none" : settable.joined(separator: ", ")); step and base come from the run)")
+            }
+        }
         bases = try schedules.map { s in
             guard let i = hp.index(of: s.hyperparameter) else {
                 throw GradusError("cannot schedule unknown hyperparameter '\(s.hyperparameter)' of \(owner) (it has: \(hp.schema.map(\.id).joined(separator: ", ")))")
@@ -21,6 +28,9 @@ public struct ScheduleRunner {
             return (i, base)
         }
     }
+
+    /// Arguments the run binds itself (`total_steps` too, unless the configuration sets it).
+    static let hostBound: Set<String> = ["step", "base"]
 
     /// Sets every scheduled hyperparameter to its value for update `step` (0-based).
     public func apply(step: Int, totalSteps: Int) throws {

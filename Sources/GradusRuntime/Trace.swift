@@ -10,12 +10,9 @@ public struct TracePoint: Equatable, Sendable {
 
     /// `{"step": k, "x": [..], "f": value}` with shortest round-tripping float text.
     public var jsonLine: String {
-        "{\"step\": \(step), \"x\": [\(x.map(jsonNumber).joined(separator: ", "))], \"f\": \(jsonNumber(f))}"
+        JSONText.object([("step", "\(step)"), ("x", JSONText.array(x.map(JSONText.number))), ("f", JSONText.number(f))])
     }
 }
-
-/// JSON has no NaN or Infinity; they are written as null.
-func jsonNumber(_ v: Float) -> String { v.isFinite ? "\(v)" : "null" }
 
 /// A schedule applied to one hyperparameter during a run.
 public struct ScheduledHyperparameter {

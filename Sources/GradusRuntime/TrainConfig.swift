@@ -59,9 +59,13 @@ public struct EpochMetrics: Sendable {
     /// Fraction of masked prunable weights, when the run prunes.
     public let sparsity: Double?
 
+    /// Strict JSON: a non-finite value is written as null.
     public var jsonLine: String {
-        let s = sparsity.map { ", \"sparsity\": \($0)" } ?? ""
-        return "{\"epoch\": \(epoch), \"train_loss\": \(trainLoss), \"test_loss\": \(testLoss), \"test_accuracy\": \(testAccuracy)\(s), \"seconds\": \(seconds)}"
+        var fields = [("epoch", "\(epoch)"), ("train_loss", JSONText.number(trainLoss)), ("test_loss", JSONText.number(testLoss)),
+                      ("test_accuracy", JSONText.number(testAccuracy))]
+        if let sparsity { fields.append(("sparsity", JSONText.number(sparsity))) }
+        fields.append(("seconds", JSONText.number(seconds)))
+        return JSONText.object(fields)
     }
 }
 

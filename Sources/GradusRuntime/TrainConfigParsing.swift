@@ -12,29 +12,68 @@ public enum TrainConfigParsing {
                               "epochs", "batch_size", "seed", "test_fraction", "normalize", "checkpoint_every",
                               "pruner", "pruner.id", "pruner.<hyperparameter>", "prune_start_epoch", "prune_end_epoch"]
 
-    /// Flattens a YAML document to (dotted key, text) pairs in document order.
+    /// Keys whose YAML value may be a list (of sizes); everywhere else a list is an error.
+    static let listKeys: Set<String> = ["model.hidden", "model.channels"]
+    /// Bounds on a configuration document, checked before and while it is read.
+    static let maxFileBytes = 1 << 20, maxNesting = 64, maxKeys = 10_000
+
+    /// The text of a configuration file: a readable regular file of at most 1 MiB of UTF-8.
+    public static func readFile(_ path: String) throws -> String {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw GradusError("\(path): no such configuration file") }
+        guard !isDir.boolValue else { throw GradusError("\(path): is a directory, expected a YAML configuration file") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw GradusError("\(path): cannot read the file: \(String(cString: strerror(errno)))") }
+        guard data.count <= maxFileBytes else {
+            throw GradusError("\(path): \(data.count) bytes, more than the \(maxFileBytes) a configuration file may have")
+        }
+        return try TextFiles.utf8(data, source: path)
+    }
+
+    /// Flattens a YAML document to (dotted key, text) pairs in document order. The nesting is
+    /// bounded before the parser sees the text (a parser recursing thousands of levels deep
+    /// would overflow its stack); a key given twice, or a list where a single value belongs,
+    /// is an error.
     public static func flatten(yaml text: String, source: String) throws -> [(String, String)] {
+        let depth = YAMLNesting.estimate(text)
+        guard depth <= maxNesting else {
+            throw GradusError("\(source): the document nests about \(depth) levels deep, expected at most \(maxNesting)")
+        }
         let node: Node?
         do { node = try Yams.compose(yaml: text) } catch {
-            throw GradusError("\(source): not valid YAML: \(String(describing: error).split(separator: "\n").first ?? "")")
+            let lines = String(describing: error).split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            // Yams gives "line:column: reason" then the offending line and a caret; keep the reason and the line.
+            let message = lines.filter { !$0.isEmpty && !$0.allSatisfy { $0 == "^" } }.joined(separator: " — ")
+            throw GradusError("\(source): not valid YAML: \(message)")
         }
         guard let node else { return [] }
         guard case .mapping(let root) = node else { throw GradusError("\(source): expected a mapping of keys at the top level") }
         var out: [(String, String)] = []
+        var seen: Set<String> = []
+        var visited = 0
+        func add(_ path: String, _ value: String) throws {
+            guard seen.insert(path).inserted else { throw GradusError("\(source): key '\(path)' is given twice") }
+            guard out.count < maxKeys else { throw GradusError("\(source): more than \(maxKeys) keys") }
+            out.append((path, value))
+        }
         func walk(_ mapping: Node.Mapping, _ prefix: String) throws {
             for (k, v) in mapping {
-                guard let key = k.string else { throw GradusError("\(source): a key is not a string") }
+                guard let key = k.scalar?.string else { throw GradusError("\(source): a key under '\(prefix.isEmpty ? "the top level" : prefix)' is not a plain string") }
                 let path = prefix.isEmpty ? key : prefix + "." + key
                 switch v {
-                case .scalar(let s): out.append((path, s.string))
+                case .scalar(let s): try add(path, s.string)
                 case .sequence(let seq):
+                    guard listKeys.contains(path) else {
+                        throw GradusError("\(source): \(path) is a list, expected a single value (lists are allowed for \(listKeys.sorted().joined(separator: ", ")))")
+                    }
                     let items = try seq.map { item -> String in
                         guard let s = item.scalar?.string else { throw GradusError("\(source): \(path) must be a list of scalars") }
                         return s
                     }
-                    out.append((path, items.joined(separator: ",")))
-                case .mapping(let m): try walk(m, path)
-                default: throw GradusError("\(source): \(path) has an unsupported YAML node")
+                    try add(path, items.joined(separator: ","))
+                case .mapping(let m):
+                    visited += m.count
+                    guard visited <= maxKeys * 10 else { throw GradusError("\(source): more than \(maxKeys * 10) nodes (aliases expanding without bound?)") }
+                    try walk(m, path)
                 }
             }
         }

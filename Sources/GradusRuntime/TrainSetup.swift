@@ -1,3 +1,4 @@
+import Glibc
 import GradusCore
 import GradusNN
 
@@ -12,8 +13,72 @@ extension Trainer {
         guard config.hidden.allSatisfy({ $0 >= 1 }) else { throw GradusError("hidden=\(config.hidden): expected positive layer sizes") }
         guard config.dropout >= 0, config.dropout < 1 else { throw GradusError("model.dropout=\(config.dropout): expected a number in [0, 1)") }
         guard config.checkpointEvery >= 0 else { throw GradusError("checkpoint_every=\(config.checkpointEvery): expected an integer >= 0") }
+        if config.pruner == nil {
+            if let (key, value) = config.prunerSettings.first {
+                throw GradusError("pruner.\(key)=\(value): no pruner is set (set pruner=ID, e.g. pruner=magnitude)")
+            }
+            if config.pruneStartEpoch != 1 || config.pruneEndEpoch != nil {
+                throw GradusError("prune_start_epoch/prune_end_epoch: no pruner is set (set pruner=ID, e.g. pruner=magnitude)")
+            }
+        }
+        if config.normalizer == nil, let (key, value) = config.normalizerSettings.first {
+            throw GradusError("normalizer.\(key)=\(value): no normalizer is set (set normalizer=ID, e.g. normalizer=layernorm)")
+        }
         if config.pruner != nil, !(config.pruneStartEpoch >= 1 && config.pruneEnd >= config.pruneStartEpoch) {
             throw GradusError("prune_start_epoch=\(config.pruneStartEpoch), prune_end_epoch=\(config.pruneEnd): expected 1 <= start <= end")
+        }
+    }
+
+    /// The most steps a run may take (the step counter, schedules and checkpoints stay exact).
+    static let maxSteps = 1 << 40
+
+    /// Refuses run lengths whose step count overflows, before anything is allocated.
+    static func checkRunLength(_ config: TrainConfig, rows: Int) throws {
+        let perEpoch = batchesPerEpoch(rows: rows, batchSize: config.batchSize)
+        let (total, overflow) = perEpoch.multipliedReportingOverflow(by: config.epochs)
+        guard !overflow, total <= maxSteps else {
+            throw GradusError("epochs=\(config.epochs): \(config.epochs) epochs of \(perEpoch) batches exceed the \(maxSteps) steps (2^40) a run may take")
+        }
+    }
+
+    /// The memory a model of these layer sizes needs (float32 weights, gradients and up to four
+    /// optimizer state tensors, plus one batch of activations), refused with the figures when it
+    /// exceeds this machine's physical memory, so that a mistyped size is an error, not an abort.
+    static func checkModelSize(_ config: TrainConfig, features: Int, image: [Int]?, classes: Int) throws {
+        func product(_ xs: [Int]) -> Int? { SafeTensors.checkedProduct(xs) }
+        func sum(_ xs: [Int?]) -> Int? {
+            var total = 0
+            for x in xs {
+                guard let x else { return nil }
+                let (r, o) = total.addingReportingOverflow(x)
+                if o { return nil }
+                total = r
+            }
+            return total
+        }
+        var layers: [Int?] = [], widths: [Int?] = []
+        var input = features
+        if config.arch == "lenet", let image {
+            var (c, h, w) = (image[0], image[1], image[2])
+            for out in config.channels {
+                layers.append(sum([product([c, out, 9]), out]))
+                widths.append(product([out, h, w]))
+                if h >= 2, w >= 2 { (h, w) = (h / 2, w / 2) }
+                c = out
+            }
+            input = product([c, h, w]) ?? Int.max
+        }
+        for (a, b) in zip([input] + config.hidden, config.hidden + [classes]) {
+            layers.append(sum([product([a, b]), b]))
+            widths.append(b)
+        }
+        let what = config.arch == "lenet" ? "model.channels=\(config.channels.map(String.init).joined(separator: ",")), model.hidden=\(config.hidden.map(String.init).joined(separator: ","))"
+            : "model.hidden=\(config.hidden.map(String.init).joined(separator: ","))"
+        let physical = Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE)))
+        guard let parameters = sum(layers), let activations = sum(widths), let a = product([activations, min(config.batchSize, 1 << 20), 4 * 3]),
+              let bytes = sum([product([parameters, 4 * 6]), a]), bytes <= physical else {
+            let params = sum(layers).map { "\($0) parameters" } ?? "more parameters than can be counted"
+            throw GradusError("\(what) with \(features) inputs and \(classes) classes: the model has \(params), which with gradients, optimizer state and a batch of activations needs more than this machine's \(physical >> 20) MiB of memory")
         }
     }
 
@@ -43,6 +108,7 @@ extension Trainer {
                                         needsSecondOrder: needsSecondOrder)
             }
         }
+        try checkModelSize(config, features: data.featureCount, image: data.imageShape, classes: classes)
         switch config.arch {
         case "mlp":
             return try Sequential.mlp([data.featureCount] + config.hidden + [classes], seed: config.seed,

@@ -30,8 +30,13 @@ public final class Trainer {
     public var batchesIntoEpoch = 0
     public var epochLossSum = 0.0
     /// When set, a checkpoint is written here (atomically) after every epoch, and every
-    /// `config.checkpointEvery` steps.
-    public var checkpointPath: String?
+    /// `config.checkpointEvery` steps; never with non-finite weights or state.
+    public var checkpoint: CheckpointDestination?
+    /// The last checkpoint this run wrote or resumed from: (epochs done, step).
+    public private(set) var lastCheckpoint: (epoch: Int, step: Int64)?
+    /// Polled after every batch: a non-zero signal number (SIGINT, SIGTERM) stops the run after
+    /// writing a checkpoint of the position reached (see `TrainingInterrupted`).
+    public var interruption: (() -> Int32)?
     /// Called after every batch: (epoch, batches done, batches per epoch, batch loss).
     public var onBatch: ((Int, Int, Int, Double) throws -> Void)?
 
@@ -44,8 +49,11 @@ public final class Trainer {
         return v
     }
 
-    public var batchesPerEpoch: Int { (train.count + config.batchSize - 1) / config.batchSize }
+    public var batchesPerEpoch: Int { Trainer.batchesPerEpoch(rows: train.count, batchSize: config.batchSize) }
+    /// The run's length in steps (checked not to overflow when the trainer is made).
     public var totalSteps: Int { batchesPerEpoch * config.epochs }
+
+    static func batchesPerEpoch(rows: Int, batchSize: Int) -> Int { rows / batchSize + (rows % batchSize == 0 ? 0 : 1) }
 
     /// A run on the configured dataset (`config.dataset`, split and normalised as configured).
     public convenience init(config: TrainConfig, registry: PluginRegistry) throws {
@@ -59,6 +67,7 @@ public final class Trainer {
         try Trainer.validate(config)
         self.config = config
         (self.train, self.test) = (train, test)
+        try Trainer.checkRunLength(config, rows: train.count)
         let strategy = try registry.require(config.optimizer, kind: .optimizer)
         let needsHVP = strategy.capabilities & UInt64(GRADUS_CAP_NEEDS_HVP) != 0
         needsActivations = strategy.capabilities & UInt64(GRADUS_CAP_NEEDS_ACTIVATIONS) != 0
@@ -117,9 +126,13 @@ public final class Trainer {
                 epochLossSum += loss * Double(batch.count)
                 batchesIntoEpoch = b + 1
                 try onBatch?(epoch, b + 1, batchesPerEpoch, loss)
-                if let path = checkpointPath, config.checkpointEvery > 0, b + 1 < batchesPerEpoch,
-                   optimizer.stepCount % Int64(config.checkpointEvery) == 0 {
-                    try Checkpoint(self).write(to: path)
+                if let signal = interruption?(), signal != 0 {
+                    try writeCheckpoint()
+                    throw TrainingInterrupted(signal: signal, epoch: epoch, batch: b + 1, batchesPerEpoch: batchesPerEpoch,
+                                              step: optimizer.stepCount, checkpoint: checkpoint?.path)
+                }
+                if config.checkpointEvery > 0, b + 1 < batchesPerEpoch, optimizer.stepCount % Int64(config.checkpointEvery) == 0 {
+                    try writeCheckpoint()
                 }
             }
             try pruneIfScheduled(after: epoch)
@@ -129,7 +142,7 @@ public final class Trainer {
             completedEpochs = epoch
             batchesIntoEpoch = 0
             epochLossSum = 0
-            if let path = checkpointPath { try Checkpoint(self).write(to: path) }
+            try writeCheckpoint()
             emit(m)
             last = m
         }
@@ -147,11 +160,13 @@ public final class Trainer {
         bindings.recordsActivations = needsActivations
         let loss = crossEntropy(logits: try model.forward(Variable(x), bindings, mode: .train), labels: y)
         let value = Double(loss.value.scalar)
-        guard value.isFinite else { throw GradusError("loss is \(value) at step \(index + 1); lower the learning rate") }
+        guard value.isFinite else {
+            throw GradusError("training diverged: the loss is \(value) at step \(index + 1); lower the learning rate\(lastGoodCheckpointNote)")
+        }
         let outputs = bindings.activations.map(\.output)
         let grads = try Autodiff.checkedGradients(of: loss, wrt: bindings.variables + outputs)
         for (hp, g) in zip(hostParameters, grads) where !g.value.copyCheckingFinite(to: hp.grad.backing.pointer) {
-            throw GradusError("step \(index + 1): the gradient of \(hp.name) is not finite (NaN or Inf) with a finite loss \(value); lower the learning rate or check the data")
+            throw GradusError("step \(index + 1): the gradient of \(hp.name) is not finite (NaN or Inf) with a finite loss \(value); lower the learning rate or check the data\(lastGoodCheckpointNote)")
         }
         var activations: [String: [Tensor]] = [:]
         for (a, g) in zip(bindings.activations, grads.dropFirst(hostParameters.count)) {
@@ -169,6 +184,50 @@ public final class Trainer {
         return value
     }
 
+    /// Writes the checkpoint when the run has one, refusing a diverged state: the file keeps the
+    /// last good one and the error says which it is.
+    func writeCheckpoint() throws {
+        guard let checkpoint else { return }
+        if let bad = firstNonFinite() {
+            throw GradusError("training diverged: \(bad) is not finite at step \(optimizer.stepCount); not writing it to \(checkpoint.path)\(lastGoodCheckpointNote)")
+        }
+        try checkpoint.write(Checkpoint(self))
+        lastCheckpoint = (completedEpochs, optimizer.stepCount)
+        HostSignals.setCrashNote("the last completed checkpoint is \(checkpoint.path) (\(positionText(completedEpochs, optimizer.stepCount)))")
+    }
+
+    /// Marks the position a restored checkpoint holds as the last good one.
+    func resumed(from path: String?, epoch: Int, step: Int64) {
+        lastCheckpoint = (epoch, step)
+        if let path, path == checkpoint?.path {
+            HostSignals.setCrashNote("the last completed checkpoint is \(path) (\(positionText(epoch, step)))")
+        }
+    }
+
+    private func positionText(_ epoch: Int, _ step: Int64) -> String {
+        let batch = Int(step) - epoch * batchesPerEpoch
+        return batch > 0 ? "epoch \(epoch) + \(batch) batches, step \(step)" : "epoch \(epoch), step \(step)"
+    }
+
+    /// "; the last good checkpoint is …" for error messages about divergence.
+    var lastGoodCheckpointNote: String {
+        guard let checkpoint else { return "" }
+        guard let last = lastCheckpoint else { return "; no checkpoint was written yet" }
+        return "; the last good checkpoint is \(checkpoint.path) (\(positionText(last.epoch, last.step)))"
+    }
+
+    /// The first parameter, buffer or optimizer state entry that holds NaN or Inf, named.
+    func firstNonFinite() -> String? {
+        for p in model.parameters where !p.value.isFinite { return "parameter \(p.name)" }
+        for b in model.buffers where !b.value.isFinite { return "buffer \(b.name)" }
+        for session in optimizers {
+            for (p, row) in zip(session.parameters, session.state) {
+                for (slot, t) in zip(session.slots, row) where !Tensor(shape: t.shape, storage: t.backing).isFinite { return "optimizer state \(p.name)/\(slot.name)" }
+            }
+        }
+        return nil
+    }
+
     /// Gradual magnitude pruning (Zhu & Gupta): at the end of epoch e in [start, end] the target is
     /// s_f·(1 − (1 − k/n)³), k = e − start + 1, n = end − start + 1, reaching s_f at `end`.
     func pruneIfScheduled(after epoch: Int) throws {
@@ -182,6 +241,20 @@ public final class Trainer {
 
     /// Mean loss and accuracy on `data` in eval mode, without recording (chunks of 512 rows).
     public func evaluate(_ data: Dataset) throws -> (loss: Double, accuracy: Double) {
+        try Trainer.evaluate(model, on: data)
+    }
+
+    /// The test split and the model of `config`, without optimizer, pruner or schedules (what
+    /// `gradus eval` needs: a forward pass only).
+    public static func evaluationSetup(config: TrainConfig, registry: PluginRegistry) throws -> (model: Sequential, test: Dataset) {
+        try validate(config)
+        let (train, test) = try loadData(config)
+        let model = try buildModel(config, data: train, classes: max(train.classes, test.classes), registry: registry, needsSecondOrder: false)
+        return (model, test)
+    }
+
+    /// Mean loss and accuracy of `model` on `data` in eval mode, without recording.
+    public static func evaluate(_ model: Sequential, on data: Dataset) throws -> (loss: Double, accuracy: Double) {
         try GradMode.with(recording: false) {
             var lossSum = 0.0, correct = 0
             for start in stride(from: 0, to: data.count, by: 512) {

@@ -63,36 +63,99 @@ struct Plugins: ParsableCommand {
     }
 }
 
-/// `gradus plugins check PATH|ID`: the metamorphic kit on one plugin file or strategy.
+/// `gradus plugins check PATH|ID`: the metamorphic kit on one plugin file or strategy. Each
+/// check runs in a child process (this program again, with `--run-one`) under a time limit, so
+/// a plugin that crashes or hangs fails that check with the signal or the timeout named, and the
+/// remaining checks, the summary and the exit status still come.
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the plugin test kit (no-op on zero gradient, lr = 0, determinism, save/load, finite differences...) on a plugin.")
+        abstract: "Run the plugin test kit (no-op on zero gradient, lr = 0, determinism, save/load, finite differences...) on a plugin; each check in a child process with a time limit.")
     @OptionGroup var plugins: PluginOptions
     @Argument(help: "A plugin file (every strategy in it is checked) or a strategy id.") var target: String
+    @Option(help: "Seconds each check may run before it is stopped and counted as failed.") var timeout: Double = 60
+    @Option(name: .customLong("run-one"), help: .hidden) var runOne: String?
+
+    func strategies() throws -> [StrategyDescriptor] {
+        if FileManager.default.fileExists(atPath: target) {
+            do {
+                return try PluginLoader.load(target, checkPermissions: !plugins.allowInsecure).strategies
+            } catch let error as GradusError {
+                throw GradusError("\(target): \(error.message)")
+            }
+        }
+        let registry = plugins.registry()
+        guard let s = registry.strategy(target) else {
+            throw GradusError("'\(target)' is neither a file nor a known plugin id (available: \(registry.strategies.map(\.id).joined(separator: ", ")))")
+        }
+        return [s]
+    }
 
     func run() throws {
         try reportingErrors {
-            let strategies: [StrategyDescriptor]
-            if FileManager.default.fileExists(atPath: target) {
-                strategies = try PluginLoader.load(target, checkPermissions: !plugins.allowInsecure).strategies
-            } else {
-                let registry = plugins.registry()
-                guard let s = registry.strategy(target) else {
-                    throw GradusError("'\(target)' is neither a file nor a known plugin id (available: \(registry.strategies.map(\.id).joined(separator: ", ")))")
-                }
-                strategies = [s]
-            }
-            var failures = 0
-            for s in strategies {
-                for r in PluginCheck.run(s) {
+            guard timeout > 0, timeout <= 86_400 else { throw GradusError("--timeout \(timeout): expected seconds in (0, 86400]") }
+            if let runOne { return try runInThisProcess(runOne) }
+            var failures = 0, total = 0
+            for s in try strategies() {
+                for (index, check) in PluginCheck.checks(for: s).enumerated() {
+                    let r = isolated(s, index, check.name)
+                    total += 1
                     let mark = r.passed.map { $0 ? "PASS" : "FAIL" } ?? "SKIP"
                     if r.passed == false { failures += 1 }
-                    print("\(mark)  \(s.id): \(r.name) — \(r.detail)")
+                    StandardOutput.line("\(mark)  \(s.id): \(r.name) — \(r.detail)")
                 }
             }
-            if failures > 0 { throw GradusError("\(failures) check(s) failed") }
+            if failures > 0 { throw GradusError("\(failures) of \(total) check(s) failed") }
+            StandardOutput.line("all \(total) checks passed or skipped")
         }
     }
+
+    /// Runs check `index` of strategy `id` here and prints its result as one tab-separated line.
+    func runInThisProcess(_ spec: String) throws {
+        guard let hash = spec.lastIndex(of: "#"), let index = Int(spec[spec.index(after: hash)...]) else {
+            throw GradusError("--run-one \(spec): expected ID#INDEX")
+        }
+        let id = String(spec[..<hash])
+        guard let s = try strategies().first(where: { $0.id == id }) else { throw GradusError("--run-one: no strategy '\(id)' in \(target)") }
+        let checks = PluginCheck.checks(for: s)
+        guard checks.indices.contains(index) else { throw GradusError("--run-one: \(s.id) has \(checks.count) checks, no index \(index)") }
+        let r = checks[index].run()
+        let passed = r.passed.map { $0 ? "pass" : "fail" } ?? "skip"
+        StandardOutput.line("result\t\(passed)\t\(r.detail.replacingOccurrences(of: "\n", with: " "))")
+    }
+
+    /// Runs one check in a child process and turns a crash or a timeout into a failure naming it.
+    func isolated(_ s: StrategyDescriptor, _ index: Int, _ name: String) -> PluginCheck.Result {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        arguments += ["--run-one", "\(s.id)#\(index)"]
+        let outcome: ChildProcess.Outcome
+        do {
+            outcome = try ChildProcess.run(ChildProcess.currentExecutable, arguments, timeout: timeout)
+        } catch {
+            return .init(name: name, passed: false, detail: "\(error)")
+        }
+        let fatal = outcome.stderr.split(separator: "\n").last { $0.hasPrefix("gradus: fatal: ") }
+        // The crash reporter's line names the plugin call: "... in plugin X, call step: ...".
+        let call = fatal.flatMap { line -> String? in
+            guard let r = line.range(of: ", call ") else { return nil }
+            return String(line[r.upperBound...].prefix { $0 != ":" && $0 != ";" })
+        }
+        switch outcome.ending {
+        case .timedOut:
+            return .init(name: name, passed: false, detail: "timed out after \(Self.seconds(timeout)) s (stopped with SIGKILL)")
+        case .signaled(let signal):
+            return .init(name: name, passed: false, detail: "crashed: \(HostSignals.name(signal))\(call.map { " in \($0)" } ?? "")")
+        case .exited(let status):
+            if status == 0, let line = outcome.stdout.split(separator: "\n").last(where: { $0.hasPrefix("result\t") }) {
+                let fields = line.split(separator: "\t", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+                let passed: Bool? = fields[1] == "pass" ? true : fields[1] == "skip" ? nil : false
+                return .init(name: name, passed: passed, detail: fields.count > 2 ? fields[2] : "")
+            }
+            let last = outcome.stderr.split(separator: "\n").last.map(String.init) ?? "no output"
+            return .init(name: name, passed: false, detail: "the check's process exited with status \(status): \(last)")
+        }
+    }
+
+    static func seconds(_ t: Double) -> String { t == t.rounded() ? String(Int(t)) : String(t) }
 }
 
 /// JSON renderings of strategies for `--json`.
@@ -142,25 +205,3 @@ enum PluginJSON {
     }
 }
 
-/// Minimal JSON writing with keys kept in the order given.
-enum JSONText {
-    static func string(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
-    }
-    static func array(_ items: [String]) -> String { "[" + items.joined(separator: ", ") + "]" }
-    static func object(_ fields: [(String, String)]) -> String {
-        "{" + fields.map { "\(string($0.0)): \($0.1)" }.joined(separator: ", ") + "}"
-    }
-}

@@ -11,15 +11,17 @@ struct Trace: ParsableCommand {
     @OptionGroup var plugins: PluginOptions
     @Option(help: "Optimizer id, e.g. adam or gradus.sgd.") var optimizer: String = "adam"
     @Option(help: "Test function name.") var function: String = "rosenbrock"
-    @Option(help: "Number of optimizer steps.") var steps: Int = 100
-    @Option(help: "Starting point x,y (default: the function's usual start).") var start: String?
+    @Option(parsing: .unconditional, help: "Number of optimizer steps (0 to 100000000).") var steps: String = "100"
+    @Option(parsing: .unconditional, help: "Starting point x,y (default: the function's usual start); --start -1.2,1 and --start=-1.2,1 both work.") var start: String?
     @Option(name: .customLong("set"), help: "Hyperparameter key=value (e.g. lr=0.01, beta1=0.9); repeatable.") var settings: [String] = []
     @Option(name: .customLong("schedule"), help: "HP=FUNCTION: drive a hyperparameter with a schedule plugin, e.g. lr=cosine_warmup; its arguments come from --set FUNCTION.ARG=value.")
     var schedules: [String] = []
 
     func run() throws {
         try reportingErrors {
-            guard steps >= 0 else { throw GradusError("--steps \(steps): expected a non-negative integer") }
+            guard let steps = Int(steps), (0...Trace.maxSteps).contains(steps) else {
+                throw GradusError("--steps \(self.steps): expected an integer in 0...\(Trace.maxSteps)")
+            }
             let registry = plugins.registry()
             let opt = try registry.require(optimizer, kind: .optimizer)
             let fn = try TestFunction.named(function)
@@ -32,12 +34,14 @@ struct Trace: ParsableCommand {
                 return !scheduleIDs.contains(String(key[..<dot]))
             }
             try TraceRunner.run(optimizer: opt, function: fn, start: startPoint, steps: steps, settings: own,
-                                schedules: scheduled) { point in print(point.jsonLine) }
+                                schedules: scheduled) { point in StandardOutput.line(point.jsonLine) }
         }
     }
 
+    static let maxSteps = 100_000_000
+
     static func parsePoint(_ text: String) throws -> [Float] {
-        let parts = text.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { Float($0.trimmingCharacters(in: .whitespaces)) }
         guard parts.count == 2, parts.allSatisfy({ $0 != nil && $0!.isFinite }) else {
             throw GradusError("--start=\(text): expected two finite numbers x,y (e.g. --start=-1.2,1)")
         }

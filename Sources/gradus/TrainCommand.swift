@@ -6,15 +6,19 @@ import GradusRuntime
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a model; with no arguments, an MLP 64-128-10 on the bundled digits set with Adam (lr 1e-3, batch 64, 20 epochs).",
-        discussion: "Keys: \(TrainConfigParsing.keys.joined(separator: ", ")). Metrics are printed as JSON Lines, one per epoch.")
+        discussion: "Keys: \(TrainConfigParsing.keys.joined(separator: ", ")). Metrics are printed as JSON Lines, one per epoch. SIGINT or SIGTERM stops training between batches after writing the checkpoint (exit status 130 or 143).")
     @OptionGroup var plugins: PluginOptions
     @Argument(help: "A YAML configuration file.") var config: String?
     @Option(name: .customLong("set"), help: "Override one key, e.g. --set optimizer.lr=0.01 or --set epochs=5; repeatable.")
     var settings: [String] = []
-    @Option(help: "Write a checkpoint here after every epoch, and every checkpoint_every steps when that key is set (atomically: the previous one stays intact until the new one is complete).")
+    @Option(help: "Write a checkpoint here after every epoch, and every checkpoint_every steps when that key is set (atomically: the previous one stays intact until the new one is complete). An existing file must be a Gradus checkpoint.")
     var checkpoint: String?
-    @Option(help: "Continue from this checkpoint (its configuration, weights, buffers, optimizer state, position and RNG), bit-identical to a run that never stopped; --set may raise epochs.")
+    @Option(help: "Continue from this checkpoint (its configuration, weights, buffers, optimizer state, position and RNG), bit-identical to a run that never stopped; --set may raise epochs or change checkpoint_every, nothing else.")
     var resume: String?
+
+    /// Keys that `--set` may change when resuming; the others would change the run itself
+    /// (a new seed re-splits the data, a new batch size moves the position in the epoch).
+    static let resumableKeys: Set<String> = ["epochs", "checkpoint_every"]
 
     func run() throws {
         try reportingErrors {
@@ -22,39 +26,66 @@ struct Train: ParsableCommand {
             var cfg = saved?.config ?? TrainConfig()
             if let path = config {
                 guard saved == nil else { throw GradusError("give either a configuration file or --resume, not both") }
-                guard let data = FileManager.default.contents(atPath: path) else { throw GradusError("\(path): cannot read the file") }
-                try TrainConfigParsing.apply(TrainConfigParsing.flatten(yaml: String(decoding: data, as: UTF8.self), source: path), to: &cfg)
+                try TrainConfigParsing.apply(TrainConfigParsing.flatten(yaml: TrainConfigParsing.readFile(path), source: path), to: &cfg)
             }
-            try TrainConfigParsing.apply(parseSettings(settings), to: &cfg)
-            let trainer = try Trainer(config: cfg, registry: plugins.registry())
-            if let saved { try saved.restore(into: trainer) }
-            trainer.checkpointPath = checkpoint
+            let overrides = try parseSettings(settings)
+            if let resume, let (key, value) = overrides.first(where: { !Train.resumableKeys.contains($0.0) }) {
+                throw GradusError("--set \(key)=\(value): cannot change '\(key)' when resuming \(resume) (only \(Train.resumableKeys.sorted().joined(separator: " and ")) may change; start a new run for anything else)")
+            }
+            try TrainConfigParsing.apply(overrides, to: &cfg)
+            let registry = plugins.registry()
+            let destination = try checkpoint.map { path in
+                try CheckpointDestination(path, protecting: [("dataset", cfg.dataset == "digits" ? "" : cfg.dataset), ("labels file", cfg.labels ?? ""),
+                                                             ("configuration file", config ?? "")]
+                                                            + registry.libraries.map { ("plugin", $0.file) })
+            }
+            let trainer = try Trainer(config: cfg, registry: registry)
+            trainer.checkpoint = destination
+            if let saved { try saved.restore(into: trainer, source: resume!) }
             let bar = ProgressBar()
             if bar.enabled {
                 trainer.onBatch = { epoch, done, total, loss in bar.update(epoch: epoch, epochs: cfg.epochs, done: done, total: total, loss: loss) }
             }
-            try trainer.run { bar.clear(); print($0.jsonLine); fflush(stdout) }
+            HostSignals.installInterruptHandlers()
+            trainer.interruption = { HostSignals.interruption }
+            do {
+                try trainer.run { bar.clear(); StandardOutput.line($0.jsonLine) }
+            } catch let stop as TrainingInterrupted {
+                bar.clear()
+                StandardOutput.flush()
+                printError(stop.description)
+                throw ExitCode(stop.exitStatus)
+            } catch {
+                bar.clear()
+                throw error
+            }
+            if HostSignals.interruption != 0 {
+                printError("interrupted by \(HostSignals.name(HostSignals.interruption)) after the last epoch")
+                throw ExitCode(128 + HostSignals.interruption)
+            }
             let (_, accuracy) = try trainer.evaluate(trainer.test)
             let correct = Int((accuracy * Double(trainer.test.count)).rounded())
-            print(String(format: "test accuracy: %.4f (%d/%d) — %@ on %@, %d epochs", accuracy, correct, trainer.test.count,
-                         trainer.optimizer.strategy.id, cfg.dataset, trainer.completedEpochs))
+            StandardOutput.line(String(format: "test accuracy: %.4f (%d/%d) — %@ on %@, %d epochs", accuracy, correct, trainer.test.count,
+                                       trainer.optimizer.strategy.id, cfg.dataset, trainer.completedEpochs))
         }
     }
 }
 
 /// `gradus eval CHECKPOINT`: the test-split loss and accuracy of a checkpoint.
 struct Eval: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Evaluate a checkpoint on the test split of its configuration; prints one JSON line.")
+    static let configuration = CommandConfiguration(abstract: "Evaluate a checkpoint on the test split of its configuration; prints one JSON line. Needs only the plugins of the forward pass (normalizers), not the optimizer's.")
     @OptionGroup var plugins: PluginOptions
     @Argument(help: "A checkpoint written by gradus train --checkpoint.") var checkpoint: String
 
     func run() throws {
         try reportingErrors {
             let saved = try Checkpoint(contentsOf: checkpoint)
-            let trainer = try Trainer(config: saved.config, registry: plugins.registry())
-            try saved.restore(into: trainer)
-            let (loss, accuracy) = try trainer.evaluate(trainer.test)
-            print("{\"checkpoint\": \"\(checkpoint)\", \"epoch\": \(saved.epoch), \"step\": \(saved.stepCount), \"test_loss\": \(loss), \"test_accuracy\": \(accuracy)}")
+            let (model, test) = try Trainer.evaluationSetup(config: saved.config, registry: plugins.registry())
+            try saved.restoreWeights(into: model)
+            let (loss, accuracy) = try Trainer.evaluate(model, on: test)
+            StandardOutput.line(JSONText.object([("checkpoint", JSONText.string(checkpoint)), ("epoch", "\(saved.epoch)"),
+                                                 ("step", "\(saved.stepCount)"), ("test_loss", JSONText.number(loss)),
+                                                 ("test_accuracy", JSONText.number(accuracy))]))
         }
     }
 }

@@ -28,7 +28,7 @@ final class CheckpointTests: XCTestCase {
 
             let path = try TestSupport.temporaryDirectory() + "/run.safetensors"
             let first = try Trainer(config: config(opt, settings, epochs: 2), registry: registry)
-            first.checkpointPath = path
+            first.checkpoint = try CheckpointDestination(path)
             try first.run()
 
             let saved = try Checkpoint(contentsOf: path)
@@ -74,7 +74,7 @@ final class CheckpointTests: XCTestCase {
         try bytes.prefix(bytes.count - 10).write(to: URL(fileURLWithPath: cut))
         XCTAssertThrowsError(try Checkpoint(contentsOf: cut)) { XCTAssertTrue("\($0)".hasPrefix("\(cut): truncated (tensor '"), "\($0)") }
         try Data([1, 2, 3]).write(to: URL(fileURLWithPath: cut))
-        XCTAssertThrowsError(try Checkpoint(contentsOf: cut)) { XCTAssertEqual("\($0)", "\(cut): truncated (3 bytes, expected at least 8)") }
+        XCTAssertThrowsError(try Checkpoint(contentsOf: cut)) { XCTAssertEqual("\($0)", "\(cut): not a safetensors file (3 bytes, expected an 8-byte header length and a JSON header)") }
         let other = dir + "/other.safetensors"
         try SafeTensors.encode([("w", Tensor(shape: [1], scalars: [1]))], metadata: [:]).write(to: URL(fileURLWithPath: other))
         XCTAssertThrowsError(try Checkpoint(contentsOf: other)) {

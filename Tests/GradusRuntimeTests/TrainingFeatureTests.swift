@@ -114,7 +114,7 @@ final class TrainingFeatureTests: XCTestCase {
 
         let path = try TestSupport.temporaryDirectory() + "/mid.safetensors"
         let first = try Trainer(config: cfg, registry: registry)
-        first.checkpointPath = path
+        first.checkpoint = try CheckpointDestination(path)
         first.onBatch = { _, _, _, _ in if first.optimizer.stepCount == 33 { throw Interrupted() } }
         XCTAssertThrowsError(try first.run()) { XCTAssertTrue($0 is Interrupted) }
 
