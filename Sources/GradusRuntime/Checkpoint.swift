@@ -16,6 +16,9 @@ public struct Checkpoint {
     /// Batches done in the epoch after `epoch`, and their summed loss (mid-epoch checkpoints).
     public var batchesIntoEpoch: Int
     public var epochLossSum: Double
+    /// Training rows consumed in the epoch after `epoch` (nil in files from before it was saved):
+    /// with `batchesIntoEpoch` it pins the batch size the position was reached with.
+    public var rowsIntoEpoch: Int?
     public var stepCount: Int64
     public var optimizerID: String
     public var optimizerVersion: String
@@ -36,6 +39,7 @@ public struct Checkpoint {
         epoch = trainer.completedEpochs
         batchesIntoEpoch = trainer.batchesIntoEpoch
         epochLossSum = trainer.epochLossSum
+        rowsIntoEpoch = min(trainer.batchesIntoEpoch * trainer.config.batchSize, trainer.train.count)
         stepCount = trainer.optimizer.stepCount
         optimizerID = trainer.optimizer.strategy.id
         optimizerVersion = trainer.optimizer.strategy.version
@@ -67,6 +71,7 @@ public struct Checkpoint {
             "format": Checkpoint.format,
             "config": try String(decoding: JSONSerialization.data(withJSONObject: TrainConfigParsing.pairs(config).map { [$0.0, $0.1] }), as: UTF8.self),
             "epoch": String(epoch), "batch": String(batchesIntoEpoch), "epoch_loss_sum": "\(epochLossSum)", "step": String(stepCount),
+            "epoch_rows": String(rowsIntoEpoch ?? 0),
             "optimizer.id": optimizerID, "optimizer.version": optimizerVersion,
             "plugins": try String(decoding: JSONSerialization.data(withJSONObject: plugins, options: .sortedKeys), as: UTF8.self),
         ]
@@ -102,6 +107,10 @@ public struct Checkpoint {
             throw GradusError("\(path): epoch '\(meta["epoch"]!)', batch '\(meta["batch"]!)', step '\(meta["step"]!)' or epoch_loss_sum '\(meta["epoch_loss_sum"]!)' is not a non-negative number")
         }
         (epoch, batchesIntoEpoch, stepCount, epochLossSum) = (e, b, s, l)
+        if let rows = meta["epoch_rows"] {
+            guard let r = Int(rows), r >= 0 else { throw GradusError("\(path): epoch_rows '\(rows)' is not a non-negative integer") }
+            rowsIntoEpoch = r
+        }
         optimizerID = try field("optimizer.id")
         optimizerVersion = try field("optimizer.version")
         guard let p = try? JSONSerialization.jsonObject(with: Data(try field("plugins").utf8)) as? [String: String] else {
@@ -134,7 +143,9 @@ public struct Checkpoint {
         }
         let (full, o1) = epoch.multipliedReportingOverflow(by: perEpoch)
         let (expected, o2) = full.addingReportingOverflow(batchesIntoEpoch)
-        guard batchesIntoEpoch <= perEpoch, !o1, !o2, Int64(expected) == stepCount else {
+        let (rows, o3) = batchesIntoEpoch.multipliedReportingOverflow(by: trainer.config.batchSize)
+        let rowsMatch = rowsIntoEpoch.map { o3 ? false : $0 == min(rows, trainer.train.count) } ?? true
+        guard batchesIntoEpoch <= perEpoch, !o1, !o2, Int64(expected) == stepCount, rowsMatch else {
             throw GradusError("\(source): position epoch \(epoch) + \(batchesIntoEpoch) batches does not match step \(stepCount) at \(perEpoch) batches per epoch (batch_size=\(trainer.config.batchSize)); the metadata was edited or the batch size differs from the saved run")
         }
     }

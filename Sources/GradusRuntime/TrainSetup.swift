@@ -104,7 +104,7 @@ extension Trainer {
             let hp = try HyperparameterSet(schema: strategy.hyperparameters, overrides: config.normalizerSettings, owner: strategy.id)
             normalization = { name, shape, axis in
                 try PluginNormalization(strategy: strategy, hyperparameters: hp, name: name, sampleShape: shape,
-                                        channelAxis: axis, batchSize: config.batchSize, form: config.normalizerForm,
+                                        channelAxis: axis, batchSize: min(config.batchSize, data.count), form: config.normalizerForm,
                                         needsSecondOrder: needsSecondOrder)
             }
         }

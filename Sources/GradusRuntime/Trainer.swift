@@ -121,7 +121,8 @@ public final class Trainer {
             var rng = RandomStream(seed: config.seed, stream: "shuffle/\(epoch)")
             let order = Dataset.permutation(train.count, &rng)
             for b in batchesIntoEpoch..<batchesPerEpoch {
-                let batch = order[(b * config.batchSize)..<min((b + 1) * config.batchSize, order.count)]
+                let first = b * config.batchSize  // < order.count, so neither this nor the end overflows
+                let batch = order[first..<(first + min(config.batchSize, order.count - first))]
                 let loss = try step(batch)
                 epochLossSum += loss * Double(batch.count)
                 batchesIntoEpoch = b + 1

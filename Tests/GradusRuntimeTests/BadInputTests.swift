@@ -1,0 +1,206 @@
+import Foundation
+import XCTest
+@testable import GradusRuntime
+import GradusCore
+
+/// Every class of bad input a user can give `gradus`, tried through the binary as a user would:
+/// each case must end with exit status 1, exactly one line on stderr starting "gradus: error: "
+/// that contains the expected text, no trap or backtrace, and every file that existed before
+/// byte-identical afterwards. To cover a new class, add a `Case` to `cases`.
+final class BadInputTests: XCTestCase {
+    struct Case {
+        let inputClass: String
+        let arguments: [String]
+        let expected: String
+        /// Makes the files the case needs in the scratch folder (its path replaces "DIR" in arguments).
+        var setup: (String) throws -> Void = { _ in }
+    }
+
+    static var gradus: String { TestSupport.buildDirectory + "/gradus" }
+
+    static func write(_ text: String, _ path: String) throws { try text.write(toFile: path, atomically: false, encoding: .utf8) }
+    static func write(_ bytes: [UInt8], _ path: String) throws { try Data(bytes).write(to: URL(fileURLWithPath: path)) }
+
+    /// A safetensors file with this JSON header (padded), followed by `data` bytes.
+    static func safetensors(_ header: String, data: Int = 0) -> [UInt8] {
+        var json = Array(header.utf8)
+        while json.count % 8 != 0 { json.append(0x20) }
+        return withUnsafeBytes(of: UInt64(json.count).littleEndian, Array.init) + json + [UInt8](repeating: 0, count: data)
+    }
+
+    /// A real one-epoch checkpoint (and a mid-epoch one, after 5 steps), made once per test run.
+    static let checkpoints: (epoch: String, mid: String) = {
+        let dir = try! TestSupport.temporaryDirectory()
+        let epoch = dir + "/epoch.safetensors", mid = dir + "/mid.safetensors"
+        _ = try! TestSupport.run(gradus, ["train", "--set", "epochs=1", "--checkpoint", epoch], environment: environment())
+        // checkpoint_every=5 then stop at step 7 (epochs=1 has 23 steps; SIGINT-free: a separate
+        // trainer would do, but the binary is what users run): the file holds step 5.
+        let trainer = try! Trainer(config: { var c = TrainConfig(); c.epochs = 1; c.checkpointEvery = 5; return c }(),
+                                   registry: TestSupport.builtinRegistry())
+        trainer.checkpoint = try! CheckpointDestination(mid)
+        trainer.onBatch = { _, done, _, _ in if done == 7 { throw GradusError("stop") } }
+        _ = try? trainer.run()
+        return (epoch, mid)
+    }()
+
+    /// A copy of a checkpoint with some metadata replaced.
+    static func edited(_ source: String, _ changes: [String: String], to path: String) throws {
+        let (tensors, meta) = try SafeTensors.decode(Data(contentsOf: URL(fileURLWithPath: source)), source: source)
+        try SafeTensors.encode(Array(tensors), metadata: meta.merging(changes) { $1 }).write(to: URL(fileURLWithPath: path))
+    }
+
+    static func environment() -> [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        env["GRADUS_PLUGIN_PATH"] = nil
+        env["GRADUS_ALLOW_INSECURE_PLUGINS"] = nil
+        return env
+    }
+
+    static let cases: [Case] = [
+        // Integers that overflow when converted, multiplied or added.
+        Case(inputClass: "overflowing integers", arguments: ["train", "--set", "epochs=9223372036854775807"], expected: "epochs=9223372036854775807: 9223372036854775807 epochs of 23 batches exceed"),
+        Case(inputClass: "overflowing integers", arguments: ["train", "--set", "epochs=99999999999999999999"], expected: "epochs=99999999999999999999: expected an integer"),
+        Case(inputClass: "overflowing integers", arguments: ["train", "--set", "model.hidden=4611686018427387904"], expected: "more parameters than can be counted"),
+        Case(inputClass: "overflowing integers", arguments: ["train", "--set", "model.arch=lenet", "--set", "model.channels=9223372036854775807"], expected: "model.channels=9223372036854775807"),
+        Case(inputClass: "overflowing integers", arguments: ["trace", "--steps", "9223372036854775807"], expected: "--steps 9223372036854775807: expected an integer in 0...100000000"),
+        Case(inputClass: "overflowing integers", arguments: ["eval", "DIR/c.safetensors"], expected: "is not a non-negative number",
+             setup: { try edited(checkpoints.epoch, ["step": "-1"], to: $0 + "/c.safetensors") }),
+        Case(inputClass: "overflowing integers", arguments: ["train", "--resume", "DIR/c.safetensors", "--set", "epochs=2"], expected: "does not match step 9223372036854775807",
+             setup: { try edited(checkpoints.epoch, ["step": "9223372036854775807"], to: $0 + "/c.safetensors") }),
+        Case(inputClass: "overflowing integers", arguments: ["train", "--resume", "DIR/c.safetensors"], expected: "has already completed 9223372036854775807 epochs",
+             setup: { try edited(checkpoints.epoch, ["epoch": "9223372036854775807"], to: $0 + "/c.safetensors") }),
+        // Crafted safetensors headers.
+        Case(inputClass: "safetensors headers", arguments: ["eval", "DIR/c.safetensors"], expected: "has 16 bytes for F32 shape [4294967296, 4294967296, 4]",
+             setup: { try write(safetensors(#"{"w":{"dtype":"F32","shape":[4294967296,4294967296,4],"data_offsets":[0,16]}}"#, data: 16), $0 + "/c.safetensors") }),
+        Case(inputClass: "safetensors headers", arguments: ["eval", "DIR/c.safetensors"], expected: "has data_offsets [0, 18446744073709551615]",
+             setup: { try write(safetensors(#"{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,18446744073709551615]}}"#, data: 4), $0 + "/c.safetensors") }),
+        Case(inputClass: "safetensors headers", arguments: ["eval", "DIR/c.safetensors"], expected: "has data_offsets [9223372036854775803, 9223372036854775807]",
+             setup: { try write(safetensors(#"{"w":{"dtype":"F32","shape":[1],"data_offsets":[9223372036854775803,9223372036854775807]}}"#, data: 4), $0 + "/c.safetensors") }),
+        Case(inputClass: "safetensors headers", arguments: ["eval", "DIR/c.safetensors"], expected: "has shape [-1], expected at most 8 non-negative integers",
+             setup: { try write(safetensors(#"{"w":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}"#, data: 4), $0 + "/c.safetensors") }),
+        Case(inputClass: "safetensors headers", arguments: ["eval", "DIR/c.safetensors"], expected: "has shape [1.5]",
+             setup: { try write(safetensors(#"{"w":{"dtype":"F32","shape":[1.5],"data_offsets":[0,4]}}"#, data: 4), $0 + "/c.safetensors") }),
+        Case(inputClass: "safetensors headers", arguments: ["eval", "DIR/c.safetensors"], expected: "has dtype F16, expected F32",
+             setup: { try write(safetensors(#"{"w":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}"#, data: 4), $0 + "/c.safetensors") }),
+        Case(inputClass: "safetensors headers", arguments: ["eval", "DIR/c.safetensors"], expected: "has 8 bytes for F32 shape [1]",
+             setup: { try write(safetensors(#"{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,8]}}"#, data: 8), $0 + "/c.safetensors") }),
+        Case(inputClass: "safetensors headers", arguments: ["eval", "DIR/c.safetensors"], expected: "nests 20000 levels deep, expected at most 16",
+             setup: { try write(safetensors("{\"a\":" + String(repeating: "[", count: 19999) + String(repeating: "]", count: 19999) + "}"), $0 + "/c.safetensors") }),
+        Case(inputClass: "safetensors headers", arguments: ["eval", "DIR/c.safetensors"], expected: "header length 9223372036854775808 bytes, more than the format's limit",
+             setup: { try write(withUnsafeBytes(of: (UInt64(1) << 63).littleEndian, Array.init) + Array("{}      ".utf8), $0 + "/c.safetensors") }),
+        Case(inputClass: "safetensors headers", arguments: ["eval", "DIR/notes.txt"], expected: "DIR/notes.txt: not a safetensors file (no JSON header after the 8-byte length)",
+             setup: { try write("Some notes that are not a checkpoint at all.\n", $0 + "/notes.txt") }),
+        // Sizes that cannot be allocated are refused with the figure before allocating.
+        Case(inputClass: "unallocatable sizes", arguments: ["train", "--set", "dataset=DIR/d.csv"], expected: "DIR/d.csv:3: label '1000000000' is not an integer in 0...1000000",
+             setup: { try write("a,b,label\n1,2,0\n3,4,1000000000\n", $0 + "/d.csv") }),
+        Case(inputClass: "unallocatable sizes", arguments: ["train", "--set", "model.hidden=4000000,4000000"], expected: "needs more than this machine's"),
+        // Deep YAML is bounded before the parser recurses into it.
+        Case(inputClass: "deep YAML", arguments: ["train", "DIR/deep.yaml"], expected: "DIR/deep.yaml: the document nests about 20000 levels deep, expected at most 64",
+             setup: { try write("epochs: " + String(repeating: "[", count: 20000) + String(repeating: "]", count: 20000) + "\n", $0 + "/deep.yaml") }),
+        Case(inputClass: "deep YAML", arguments: ["train", "DIR/deep.yaml"], expected: "expected at most 64",
+             setup: { try write(String(repeating: "- ", count: 10000) + "x\n", $0 + "/deep.yaml") }),
+        Case(inputClass: "deep YAML", arguments: ["train", "DIR/deep.yaml"], expected: "expected at most 64",
+             setup: { try write((0..<300).map { String(repeating: " ", count: $0) + "k\($0):" }.joined(separator: "\n") + " 1\n", $0 + "/deep.yaml") }),
+        Case(inputClass: "deep YAML", arguments: ["train", "DIR/laughs.yaml"], expected: "aliases expanding without bound",
+             setup: { dir in
+                 var text = "a0: &a0 {k: {}}\n"
+                 for i in 1...20 { text += "a\(i): &a\(i) {x: *a\(i - 1), y: *a\(i - 1), z: *a\(i - 1)}\n" }
+                 try write(text, dir + "/laughs.yaml") }),
+        // Resuming under changed or edited settings.
+        Case(inputClass: "resume mismatches", arguments: ["train", "--resume", "DIR/mid.safetensors", "--set", "batch_size=32"], expected: "--set batch_size=32: cannot change 'batch_size' when resuming",
+             setup: { try FileManager.default.copyItem(atPath: checkpoints.mid, toPath: $0 + "/mid.safetensors") }),
+        Case(inputClass: "resume mismatches", arguments: ["train", "--resume", "DIR/mid.safetensors"], expected: "position epoch 0 + 5 batches does not match step 5 at 12 batches per epoch (batch_size=128)",
+             setup: { dir in
+                 let (_, meta) = try SafeTensors.decode(Data(contentsOf: URL(fileURLWithPath: checkpoints.mid)), source: "mid")
+                 try edited(checkpoints.mid, ["config": meta["config"]!.replacingOccurrences(of: "[\"batch_size\",\"64\"]", with: "[\"batch_size\",\"128\"]")], to: dir + "/mid.safetensors") }),
+        Case(inputClass: "resume mismatches", arguments: ["train", "--resume", "DIR/c.safetensors"], expected: "position epoch 1 + 3 batches does not match step 23",
+             setup: { try edited(checkpoints.epoch, ["batch": "3"], to: $0 + "/c.safetensors") }),
+        Case(inputClass: "resume mismatches", arguments: ["train", "--resume", "DIR/c.safetensors", "--set", "epochs=1"], expected: "",
+             setup: { try FileManager.default.copyItem(atPath: checkpoints.epoch, toPath: $0 + "/c.safetensors") }),
+        Case(inputClass: "resume mismatches", arguments: ["train", "--resume", "DIR/c2.safetensors", "--set", "epochs=1"], expected: "epochs=1: the checkpoint DIR/c2.safetensors has already completed 2 epochs",
+             setup: { try edited(checkpoints.epoch, ["epoch": "2", "step": "46"], to: $0 + "/c2.safetensors") }),
+        Case(inputClass: "resume mismatches", arguments: ["train", "--resume", "DIR/c.safetensors", "--set", "seed=5"], expected: "--set seed=5: cannot change 'seed' when resuming",
+             setup: { try FileManager.default.copyItem(atPath: checkpoints.epoch, toPath: $0 + "/c.safetensors") }),
+        // Input that used to be accepted silently.
+        Case(inputClass: "silent acceptances", arguments: ["train", "DIR/dup.yaml"], expected: "DIR/dup.yaml: key 'epochs' is given twice",
+             setup: { try write("epochs: 2\nepochs: 3\n", $0 + "/dup.yaml") }),
+        Case(inputClass: "silent acceptances", arguments: ["train", "DIR/dup.yaml"], expected: "key 'optimizer.lr' is given twice",
+             setup: { try write("optimizer: {id: adam, lr: 0.01}\noptimizer.lr: 0.1\n", $0 + "/dup.yaml") }),
+        Case(inputClass: "silent acceptances", arguments: ["train", "DIR/list.yaml"], expected: "DIR/list.yaml: optimizer.lr is a list, expected a single value",
+             setup: { try write("optimizer:\n  lr: [1]\n", $0 + "/list.yaml") }),
+        Case(inputClass: "silent acceptances", arguments: ["train", "--set", "schedule.lr=constant", "--set", "schedule.lr.nosuch=1"], expected: "gradus.constant: unknown argument 'nosuch'"),
+        Case(inputClass: "silent acceptances", arguments: ["trace", "--optimizer", "sgd", "--schedule", "lr=constant", "--set", "constant.nosuch=1"], expected: "gradus.constant: unknown argument 'nosuch'"),
+        Case(inputClass: "silent acceptances", arguments: ["train", "--set", "pruner.sparsity=0.5"], expected: "pruner.sparsity=0.5: no pruner is set"),
+        Case(inputClass: "silent acceptances", arguments: ["train", "--set", "normalizer.eps=0.1"], expected: "normalizer.eps=0.1: no normalizer is set"),
+        Case(inputClass: "silent acceptances", arguments: ["trace", "--start=1,2,"], expected: "--start=1,2,: expected two finite numbers"),
+        Case(inputClass: "silent acceptances", arguments: ["trace", "--set", "lr=1e-400"], expected: "gradus.adam: lr=1e-400 underflows to 0"),
+        Case(inputClass: "silent acceptances", arguments: ["train", "--set", "optimizer.lr=1e400"], expected: "gradus.adam: lr=1e400 overflows double precision"),
+        // Messages that used to mislead.
+        Case(inputClass: "misleading messages", arguments: ["train", "--set", "dataset=DIR/d.csv"], expected: "d.csv: 2 rows with test_fraction=0.2 leave 2 for training and 0 for testing",
+             setup: { try write("a,label\n1,0\n2,1\n", $0 + "/d.csv") }),
+        Case(inputClass: "misleading messages", arguments: ["train", "--set", "dataset=DIR/d.csv"], expected: "the header has only the 'label' column, expected at least one feature column",
+             setup: { try write("label\n0\n1\n0\n1\n0\n", $0 + "/d.csv") }),
+        Case(inputClass: "misleading messages", arguments: ["train", "--set", "dataset=DIR/d.csv"], expected: "DIR/d.csv: not UTF-8 text (invalid byte 0xFF at offset 9)",
+             setup: { try write(Array("a,label\n1".utf8) + [0xFF] + Array(",0\n".utf8), $0 + "/d.csv") }),
+        Case(inputClass: "misleading messages", arguments: ["train", "--set", "dataset=DIR/d.csv"], expected: "DIR/d.csv:5: 1 columns, expected 2",
+             setup: { try write("a,label\n\n1,0\n\n7\n", $0 + "/d.csv") }),
+        Case(inputClass: "misleading messages", arguments: ["train", "DIR/bad.yaml"], expected: "DIR/bad.yaml: not valid YAML: ",
+             setup: { try write("epochs: 2\n  batch_size: [3\n", $0 + "/bad.yaml") }),
+        Case(inputClass: "misleading messages", arguments: ["plugins", "check", "DIR/x.so"], expected: "DIR/x.so: is a directory, not a plugin library",
+             setup: { try FileManager.default.createDirectory(atPath: $0 + "/x.so", withIntermediateDirectories: false) }),
+        Case(inputClass: "misleading messages", arguments: ["plugins", "check", "DIR/junk.so"], expected: "DIR/junk.so: not a shared library (no ELF header)",
+             setup: { try write("junk", $0 + "/junk.so") }),
+        Case(inputClass: "misleading messages", arguments: ["trace", "--steps", "-1"], expected: "--steps -1: expected an integer in 0...100000000"),
+        // --checkpoint never replaces what is not a Gradus checkpoint.
+        Case(inputClass: "checkpoint destinations", arguments: ["train", "--checkpoint", "DIR/data.csv", "--set", "epochs=1"], expected: "--checkpoint DIR/data.csv: exists and is not a Gradus checkpoint",
+             setup: { try write("a,label\n1,0\n", $0 + "/data.csv") }),
+        Case(inputClass: "checkpoint destinations", arguments: ["train", "--checkpoint", "DIR/folder", "--set", "epochs=1"], expected: "--checkpoint DIR/folder: is a directory",
+             setup: { try FileManager.default.createDirectory(atPath: $0 + "/folder", withIntermediateDirectories: false) }),
+        Case(inputClass: "checkpoint destinations", arguments: ["train", "--checkpoint", "DIR/link", "--set", "epochs=1"], expected: "--checkpoint DIR/link: is a symbolic link",
+             setup: { dir in
+                 try FileManager.default.copyItem(atPath: checkpoints.epoch, toPath: dir + "/real.safetensors")
+                 try FileManager.default.createSymbolicLink(atPath: dir + "/link", withDestinationPath: dir + "/real.safetensors") }),
+        Case(inputClass: "checkpoint destinations", arguments: ["train", "--checkpoint", "/dev/null", "--set", "epochs=1"], expected: "--checkpoint /dev/null: is not a regular file"),
+        Case(inputClass: "checkpoint destinations", arguments: ["train", "DIR/run.yaml", "--checkpoint", "DIR/run.yaml"], expected: "--checkpoint DIR/run.yaml: is the configuration file of this run",
+             setup: { try write("epochs: 1\n", $0 + "/run.yaml") }),
+        Case(inputClass: "checkpoint destinations", arguments: ["train", "--checkpoint", "DIR/missing/c.safetensors", "--set", "epochs=1"], expected: "the folder DIR/missing does not exist"),
+    ]
+
+    func testEveryBadInputIsOneLineWithStatus1AndDamagesNothing() throws {
+        _ = BadInputTests.checkpoints
+        var classes: Set<String> = []
+        for c in BadInputTests.cases {
+            classes.insert(c.inputClass)
+            let dir = try TestSupport.temporaryDirectory()
+            try c.setup(dir)
+            let before = try snapshot(dir)
+            let args = c.arguments.map { $0.replacingOccurrences(of: "DIR", with: dir) }
+            let (status, out, err) = try TestSupport.run(BadInputTests.gradus, args, environment: BadInputTests.environment())
+            let what = "[\(c.inputClass)] gradus \(args.joined(separator: " "))"
+            if c.expected.isEmpty {
+                XCTAssertEqual(status, 0, "\(what): \(err)")
+                continue
+            }
+            XCTAssertEqual(status, 1, "\(what): \(err)")
+            XCTAssertEqual(out, "", what)
+            XCTAssertTrue(err.hasPrefix("gradus: error: ") && err.hasSuffix("\n"), "\(what): \(err)")
+            XCTAssertEqual(err.filter { $0 == "\n" }.count, 1, "\(what): more than one line: \(err)")
+            XCTAssertTrue(err.contains(c.expected.replacingOccurrences(of: "DIR", with: dir)), "\(what): expected '\(c.expected)' in: \(err)")
+            XCTAssertEqual(try snapshot(dir), before, "\(what): a file was changed, added or removed")
+        }
+        XCTAssertEqual(classes.count, 8)
+    }
+
+    /// Every file under `dir` (not following links) with its bytes.
+    func snapshot(_ dir: String) throws -> [String: Data] {
+        var out: [String: Data] = [:]
+        for name in (FileManager.default.enumerator(atPath: dir)?.allObjects as? [String]) ?? [] {
+            let path = dir + "/" + name
+            var st = stat()
+            guard lstat(path, &st) == 0 else { continue }
+            if (st.st_mode & S_IFMT) == S_IFREG { out[name] = try Data(contentsOf: URL(fileURLWithPath: path)) }
+            else { out[name] = Data("<\(st.st_mode & S_IFMT)>".utf8) }
+        }
+        return out
+    }
+}
