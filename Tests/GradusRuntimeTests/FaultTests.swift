@@ -1,0 +1,165 @@
+import Foundation
+import XCTest
+@testable import GradusRuntime
+
+/// Faults a user meets while a run is under way, through the binary: signals, divergence,
+/// interrupted writes, failing standard output, and plugins that crash or hang.
+final class FaultTests: XCTestCase {
+    var gradus: String { TestSupport.buildDirectory + "/gradus" }
+    var environment: [String: String] { BadInputTests.environment() }
+
+    /// An optimizer plugin doing plain SGD (lr 0.05) that runs `fault` at step `at`.
+    func faultyPlugin(_ id: String, at step: Int, fault: String) throws -> String {
+        let source = "#include <stdlib.h>\n" + TestSupport.probeOptimizer(id: id, capabilities: "0", slots: [], step: """
+            if (c->step == \(step)) { \(fault) }
+            for (uint32_t i = 0; i < g->count; i++) {
+                const gradus_param *p = &g->params[i];
+                for (int64_t k = 0; k < p->value->count; k++) p->value->data[k] -= 0.05f * p->grad->data[k];
+            }
+            (void)h;
+            return GRADUS_OK;
+        """)
+        let path = try TestSupport.temporaryDirectory() + "/\(id.replacingOccurrences(of: ".", with: "_")).so"
+        try TestSupport.compileC(source, to: path)
+        return path
+    }
+
+    /// Starts `gradus` with `arguments`; returns the process and its stderr pipe.
+    func start(_ arguments: [String]) throws -> (Process, Pipe) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: gradus)
+        p.arguments = arguments
+        p.environment = environment
+        let err = Pipe()
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = err
+        try p.run()
+        return (p, err)
+    }
+
+    func waitForFile(_ path: String, timeout: Double = 60) {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !FileManager.default.fileExists(atPath: path), Date() < deadline { usleep(20_000) }
+    }
+
+    func testSIGINTAndSIGTERMStopBetweenBatchesWithALoadableCheckpoint() throws {
+        for (signal, status) in [(SIGINT, Int32(130)), (SIGTERM, Int32(143))] {
+            let dir = try TestSupport.temporaryDirectory()
+            let ck = dir + "/ck.safetensors"
+            let (p, err) = try start(["train", "--set", "epochs=100000", "--checkpoint", ck])
+            waitForFile(ck)
+            kill(p.processIdentifier, signal)
+            let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            XCTAssertEqual(p.terminationReason, .exit)
+            XCTAssertEqual(p.terminationStatus, status, message)
+            XCTAssertTrue(message.hasPrefix("gradus: interrupted by \(HostSignals.name(signal)) in epoch "), message)
+            XCTAssertTrue(message.hasSuffix("; \(ck) holds this position (resume with --resume \(ck))\n"), message)
+            let saved = try Checkpoint(contentsOf: ck)
+            XCTAssertGreaterThan(saved.stepCount, 0)
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["ck.safetensors"], "no temporary left")
+            // It resumes: one more epoch from the interrupted position.
+            let (resumed, _, resumeErr) = try TestSupport.run(gradus, ["train", "--resume", ck, "--set", "epochs=\(saved.epoch + 1)"], environment: environment)
+            XCTAssertEqual(resumed, 0, resumeErr)
+        }
+    }
+
+    func testStaleTemporariesOfDeadWritersAreRemovedAndOthersKept() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let ck = dir + "/ck.safetensors"
+        var dead: Int32 = 4_000_000
+        while kill(dead, 0) == 0 || errno == EPERM { dead -= 1 }
+        let stale = ".ck.safetensors.tmp-\(dead)", live = ".ck.safetensors.tmp-1", foreign = ".ck.safetensors.tmp-x", other = ".other.tmp-\(dead)"
+        for name in [stale, live, foreign, other] { try Data(repeating: 7, count: 100).write(to: URL(fileURLWithPath: dir + "/" + name)) }
+        let (status, _, err) = try TestSupport.run(gradus, ["train", "--set", "epochs=1", "--checkpoint", ck], environment: environment)
+        XCTAssertEqual(status, 0, err)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).sorted(), [live, foreign, other, "ck.safetensors"].sorted())
+    }
+
+    func testADivergedRunKeepsTheLastGoodCheckpointAndNamesIt() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let ck = dir + "/ck.safetensors"
+        // SGD whose learning rate grows 1.3× per step: fine for the first epoch, diverged soon after.
+        let (status, out, err) = try TestSupport.run(gradus, ["train", "--set", "optimizer=sgd", "--set", "optimizer.lr=0.01", "--set", "epochs=20",
+                                                              "--set", "schedule.lr=exponential", "--set", "schedule.lr.gamma=1.3", "--checkpoint", ck],
+                                                     environment: environment)
+        XCTAssertEqual(status, 1)
+        XCTAssertTrue(err.hasPrefix("gradus: error: training diverged: "), err)
+        let epochs = out.split(separator: "\n").count
+        XCTAssertGreaterThanOrEqual(epochs, 1, "the first epoch is still finite")
+        let saved = try Checkpoint(contentsOf: ck)
+        XCTAssertEqual(saved.epoch, epochs)
+        XCTAssertTrue(err.hasSuffix("; the last good checkpoint is \(ck) (epoch \(epochs), step \(saved.stepCount))\n"), err)
+        XCTAssertNil(try SafeTensors.decode(Data(contentsOf: URL(fileURLWithPath: ck)), source: ck).tensors.values.first { !$0.isFinite })
+    }
+
+    func testStandardOutputFailuresAreReported() throws {
+        let (status, _, err) = try TestSupport.run("/bin/sh", ["-c", "\(gradus) trace --steps 3 > /dev/full"], environment: environment)
+        XCTAssertEqual(status, 1)
+        XCTAssertEqual(err, "gradus: error: cannot write to standard output: No space left on device\n")
+        // A reader that goes away is not an error: the writer stops quietly.
+        let (piped, out, pipedErr) = try TestSupport.run("/bin/bash", ["-c", "\(gradus) trace --steps 10000000 | head -1; echo status=${PIPESTATUS[0]}"],
+                                                         environment: environment)
+        XCTAssertEqual(piped, 0)
+        XCTAssertEqual(pipedErr, "")
+        XCTAssertTrue(out.hasSuffix("status=0\n"), out)
+    }
+
+    func testPluginsCheckReportsACrashingAndAHangingPluginAndStillSummarises() throws {
+        let crashing = try faultyPlugin("acme.crash", at: 6, fault: "abort();")
+        let (status, out, err) = try TestSupport.run(gradus, ["plugins", "check", crashing], environment: environment)
+        XCTAssertEqual(status, 1)
+        XCTAssertTrue(out.contains("FAIL  acme.crash: save and load mid-run equals a continuous run — crashed: SIGABRT in step\n"), out)
+        XCTAssertTrue(out.contains("PASS  acme.crash: zero gradient is a no-op"), "checks that take fewer steps still pass:\n\(out)")
+        XCTAssertTrue(err.hasPrefix("gradus: error: ") && err.hasSuffix(" check(s) failed\n"), err)
+
+        let hanging = try faultyPlugin("acme.hang", at: 1, fault: "for (volatile int spin = 1; spin;) {}")
+        let started = Date()
+        let (hangStatus, hangOut, _) = try TestSupport.run(gradus, ["plugins", "check", hanging, "--timeout", "1"], environment: environment)
+        XCTAssertEqual(hangStatus, 1)
+        XCTAssertTrue(hangOut.contains("FAIL  acme.hang: zero gradient is a no-op — timed out after 1 s (stopped with SIGKILL)\n"), hangOut)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 50, "every check was stopped by its time limit")
+    }
+
+    func testACrashInTrainingNamesThePluginAndKeepsTheLastCheckpoint() throws {
+        let plugin = try faultyPlugin("acme.late_crash", at: 30, fault: "abort();")
+        let dir = try TestSupport.temporaryDirectory()
+        let ck = dir + "/ck.safetensors"
+        let (status, _, err) = try TestSupport.run(gradus, ["train", "--plugin", plugin, "--set", "optimizer=acme.late_crash",
+                                                            "--set", "epochs=3", "--checkpoint", ck], environment: environment)
+        XCTAssertEqual(status, SIGABRT, "the process ends by the signal itself")
+        XCTAssertEqual(err, "gradus: fatal: SIGABRT (abort) in plugin acme.late_crash, call step: the plugin crashed the process; the last completed checkpoint is \(ck) (epoch 1, step 23)\n")
+        XCTAssertEqual(try Checkpoint(contentsOf: ck).epoch, 1)
+    }
+
+    func testLibrariesWithoutTheEntryAreNotLoadedSoTheirConstructorsNeverRun() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let marker = dir + "/constructor-ran"
+        try TestSupport.compileC("""
+            #include <stdio.h>
+            #include <stdlib.h>
+            __attribute__((constructor)) static void boom(void) { FILE *f = fopen("\(marker)", "w"); if (f) fclose(f); abort(); }
+            int unrelated(void) { return 1; }
+            """, to: dir + "/libsystemthing.so")
+        let (status, out, err) = try TestSupport.run(gradus, ["plugins", "list", "--plugin-path", dir], environment: environment)
+        XCTAssertEqual(status, 0, err)
+        XCTAssertEqual(err, "gradus: warning: \(dir)/libsystemthing.so: no 'gradus_plugin_entry_v1' symbol: not a Gradus plugin, or one built for another ABI major\n")
+        XCTAssertTrue(out.contains("gradus.adam"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: marker), "the library's constructor ran")
+    }
+
+    func testABarePluginNameIsRelativeToTheWorkingDirectoryAndEvalNeedsNoOptimizer() throws {
+        let plugin = try faultyPlugin("acme.sgd", at: -1, fault: "")
+        let dir = (plugin as NSString).deletingLastPathComponent, name = (plugin as NSString).lastPathComponent
+        let ck = dir + "/ck.safetensors"
+        let (status, _, err) = try TestSupport.run(gradus, ["train", "--plugin", name, "--set", "optimizer=acme.sgd", "--set", "epochs=2",
+                                                            "--checkpoint", ck], environment: environment, directory: dir)
+        XCTAssertEqual(status, 0, err)
+        // Evaluation takes no optimizer step, so the optimizer's plugin is not needed.
+        let (evalStatus, out, evalErr) = try TestSupport.run(gradus, ["eval", ck], environment: environment)
+        XCTAssertEqual(evalStatus, 0, evalErr)
+        let line = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
+        XCTAssertEqual(line["checkpoint"] as? String, ck)
+        XCTAssertGreaterThan(line["test_accuracy"] as? Double ?? 0, 0.5)
+    }
+}
