@@ -35,6 +35,13 @@ let plugins = [
     builtinPlugin("Schedules", kind: "Functions"),
 ]
 
+/// libFuzzer targets (`Fuzz/run` builds them with GRADUS_FUZZ=1 and -sanitize=fuzzer,address in
+/// their own build folder); they exist only then, so ordinary builds never see them.
+let fuzzTargets: [Target] = ProcessInfo.processInfo.environment["GRADUS_FUZZ"] == nil ? [] :
+    ["SafeTensorsHeader", "ArrayFileHeaders", "CSV", "TrainingConfig", "FunctionSignature", "Descriptor", "ELFSymbols"].map {
+        .executableTarget(name: "fuzz-\($0)", dependencies: ["GradusRuntime", "CGradusABI", "FuzzSupport"], path: "Fuzz/Targets/\($0)")
+    } + [.target(name: "FuzzSupport", path: "Fuzz/Support")]
+
 let package = Package(
     name: "Gradus",
     products: [
@@ -72,6 +79,6 @@ let package = Package(
         .testTarget(name: "GradusCoreTests", dependencies: ["GradusCore"]),
         .testTarget(name: "GradusRuntimeTests", dependencies: ["GradusRuntime", "CGradusABI"],
                     resources: [.copy("Fixtures")]),
-    ] + plugins.map(\.1),
+    ] + plugins.map(\.1) + fuzzTargets,
     swiftLanguageModes: [.v5]
 )

@@ -57,6 +57,11 @@ public struct Dataset {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw GradusError("\(path): cannot read the file: \(String(cString: strerror(errno)))")
         }
+        return try csv(data, source: path, labelColumn: labelColumn)
+    }
+
+    /// Parses CSV bytes (see `csv(path:)`); errors name `source`, the line and the column.
+    public static func csv(_ data: Data, source path: String, labelColumn: String = "label") throws -> Dataset {
         let text = try TextFiles.utf8(data, source: path)
         // Numbered as an editor numbers them: blank lines count, "\r\n" is one break.
         let numbered = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated()
