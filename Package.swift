@@ -57,7 +57,8 @@ let package = Package(
         // The C ABI: headers only, in SDK/include/gradus.
         .systemLibrary(name: "CGradusABI", path: "SDK/include"),
         // The Swift plugin kit that plugin authors depend on.
-        .target(name: "GradusPluginKit", dependencies: ["CGradusABI", "GradusKitMath"], path: "SDK/Sources/GradusPluginKit"),
+        .target(name: "GradusPluginKit", dependencies: ["CGradusABI", "GradusKitMath"], path: "SDK/Sources/GradusPluginKit",
+                swiftSettings: [.swiftLanguageMode(.v6)]),
         // Inline math for plugin loops (a vectorisable square root).
         .target(name: "GradusKitMath", path: "SDK/Sources/GradusKitMath"),
         // System-library shims.

@@ -4,12 +4,17 @@ import XCTest
 /// The SDK examples, built out of tree the way a stranger would build them, then
 /// loaded by the same loader as the built-ins and run.
 final class SDKExampleTests: XCTestCase {
+    /// The C example is built with the command its header comment gives (plus strict warnings),
+    /// loaded by the normal loader, and its trajectory matches the RMSprop formula in float32.
     func testCExampleBuiltWithCCLoadsAndRuns() throws {
         let dir = try TestSupport.temporaryDirectory()
-        let lib = dir + "/libsignum.so"
+        let lib = dir + "/librmsprop.so"
+        let source = TestSupport.repositoryRoot + "/SDK/Examples/CPlugin/rmsprop.c"
+        XCTAssertLessThanOrEqual(try String(contentsOfFile: source, encoding: .utf8).split(separator: "\n").count, 42,
+                                 "a C RMSprop takes about 40 lines with <gradus/kit.h>")
         let (status, _, err) = try TestSupport.run("/usr/bin/env", [
             "cc", "-std=c99", "-O2", "-Wall", "-Wextra", "-pedantic", "-Werror", "-shared", "-fPIC", "-fvisibility=hidden",
-            "-I", TestSupport.includeDirectory, TestSupport.repositoryRoot + "/SDK/Examples/CPlugin/signum.c", "-o", lib])
+            "-I", TestSupport.includeDirectory, source, "-o", lib, "-lm"])
         XCTAssertEqual(status, 0, err)
         try assertOnlyEntryExported(lib)
         var search = PluginSearch()
@@ -18,25 +23,62 @@ final class SDKExampleTests: XCTestCase {
         search.builtinFolders = []
         let registry = PluginRegistry(search: search)
         XCTAssertEqual(registry.warnings, [])
-        let signum = try registry.require("example.signum", kind: .optimizer)
-        XCTAssertEqual(signum.hyperparameters.map(\.id), ["lr", "beta"])
+        let rmsprop = try registry.require("example.rmsprop", kind: .optimizer)
+        XCTAssertEqual(rmsprop.hyperparameters.map(\.id), ["lr", "alpha", "eps", "weight_decay"])
+        XCTAssertEqual(rmsprop.hyperparameters[0].maxReal, .infinity, "GRADUS_NO_MAX is no upper bound")
         var xs: [[Float]] = []
-        try TraceRunner.run(optimizer: signum, function: .named("quadratic"), start: [1, -1], steps: 3,
-                            settings: [("lr", "0.25"), ("beta", "0.5")]) { xs.append($0.x) }
-        // The gradient (x, 10y) has signs (+, -) throughout, so each step moves by exactly lr.
-        XCTAssertEqual(xs, [[1, -1], [0.75, -0.75], [0.5, -0.5], [0.25, -0.25]])
-        for r in PluginCheck.run(signum) { XCTAssertNotEqual(r.passed, false, "\(r.name): \(r.detail)") }
+        try TraceRunner.run(optimizer: rmsprop, function: .named("quadratic"), start: [1, -1], steps: 5,
+                            settings: [("lr", "0.05"), ("alpha", "0.8"), ("weight_decay", "0.1")]) { xs.append($0.x) }
+        // The same update written out: gradient (x, 10y) of ½(x² + 10y²), float32 throughout.
+        var x: [Float] = [1, -1], v: [Float] = [0, 0]
+        var expected = [x]
+        for _ in 0..<5 {
+            for k in 0..<2 {
+                let g = (k == 0 ? x[0] : 10 * x[1]) + 0.1 * x[k]
+                v[k] = 0.8 * v[k] + (1 - 0.8) * g * g
+                x[k] -= 0.05 * g / (v[k].squareRoot() + 1e-8)
+            }
+            expected.append(x)
+        }
+        for (a, b) in zip(xs.joined(), expected.joined()) { XCTAssertEqual(a, b, accuracy: 1e-6 * max(1, abs(b))) }
+        XCTAssertEqual(xs.count, 6)
+        for r in PluginCheck.run(rmsprop) { XCTAssertNotEqual(r.passed, false, "\(r.name): \(r.detail)") }
     }
 
-    func testSwiftExampleBuiltWithSwiftPMLoadsAndRuns() throws {
+    /// The ```swift blocks of SDK/README.md, in order.
+    func readmeSwiftBlocks() throws -> [String] {
+        let text = try String(contentsOfFile: TestSupport.repositoryRoot + "/SDK/README.md", encoding: .utf8)
+        return text.components(separatedBy: "```swift\n").dropFirst().map { $0.components(separatedBy: "```")[0] }
+    }
+
+    /// The README's Swift snippet and its path-form Package.swift, copied out of the README into a
+    /// new package outside the tree and built as written (Swift 6 language mode, the tools
+    /// version's default); the in-tree example must be the same text.
+    func testSDKReadmeSnippetBuildsAsWrittenOutOfTreeAndRuns() throws {
+        let blocks = try readmeSwiftBlocks()
+        let source = try XCTUnwrap(blocks.first { $0.contains("struct Lion: OptimizerPlugin") })
+        let manifest = try XCTUnwrap(blocks.first { $0.contains(".package(name: \"Gradus\", path: \"../gradus\")") })
+        let example = TestSupport.repositoryRoot + "/SDK/Examples/SwiftPlugin"
+        XCTAssertEqual(source, try String(contentsOfFile: example + "/Sources/Lion/Lion.swift", encoding: .utf8),
+                       "SDK/README.md's snippet and Examples/SwiftPlugin differ")
+        XCTAssertEqual(manifest.replacingOccurrences(of: "\"../gradus\"", with: "\"../../..\""),
+                       try String(contentsOfFile: example + "/Package.swift", encoding: .utf8))
+        XCTAssertLessThanOrEqual(source.split(separator: "\n").count, 40, "a Swift optimizer takes about 40 lines")
+
+        let package = try TestSupport.temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: package + "/Sources/Lion", withIntermediateDirectories: true)
+        try manifest.replacingOccurrences(of: "\"../gradus\"", with: "\"\(TestSupport.repositoryRoot)\"")
+            .write(toFile: package + "/Package.swift", atomically: true, encoding: .utf8)
+        try source.write(toFile: package + "/Sources/Lion/Lion.swift", atomically: true, encoding: .utf8)
         let scratch = try TestSupport.temporaryDirectory()
-        let (status, out, err) = try TestSupport.run("/usr/bin/env", [
-            "swift", "build", "--package-path", TestSupport.repositoryRoot + "/SDK/Examples/SwiftPlugin", "--scratch-path", scratch])
+        let (status, out, err) = try TestSupport.run("/usr/bin/env", ["swift", "build", "--package-path", package, "--scratch-path", scratch])
         XCTAssertEqual(status, 0, out + err)
+        XCTAssertFalse((out + err).contains("warning:"), out + err)
         let lib = scratch + "/debug/libLion.so"
         let loaded = try PluginLoader.load(lib)
         let lion = try XCTUnwrap(loaded.strategies.first)
         XCTAssertEqual(lion.id, "example.lion")
+        XCTAssertEqual(lion.hyperparameters.map(\.id), ["lr", "beta1", "beta2", "weight_decay"])
         XCTAssertEqual(lion.capabilityNames, ["decoupled_weight_decay"])
         var xs: [[Float]] = []
         try TraceRunner.run(optimizer: lion, function: .named("quadratic"), start: [1, -1], steps: 2,

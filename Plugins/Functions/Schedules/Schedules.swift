@@ -1,4 +1,3 @@
-import Glibc
 import GradusPluginKit
 
 // Hyperparameter schedules, called by the host through libffi. `step` is 0 for the
@@ -31,7 +30,7 @@ func schedule(_ name: String, _ display: String, _ summary: String, _ signature:
                              signature: signature, function: fn, purpose: .schedule))
 }
 
-let library = GradusLibrary(name: "gradus-schedules", vendor: "gradus", strategies: [
+let strategies: [PluginStrategy] = [
     schedule("constant", "Constant", "the configured value at every step", "f64 constant(f64 base)",
              unsafeBitCast(constant, to: gradus_generic_fn.self)),
     schedule("step", "Step decay", "base·gamma^floor(step/step_size) (torch StepLR)",
@@ -41,10 +40,7 @@ let library = GradusLibrary(name: "gradus-schedules", vendor: "gradus", strategi
     schedule("cosine_warmup", "Cosine with warm-up", "linear warm-up from 0, then half-cosine from base to floor",
              "f64 cosine_warmup(i64 step, i64 total_steps, i64 warmup_steps, f64 base, f64 floor)",
              unsafeBitCast(cosineWarmup, to: gradus_generic_fn.self)),
-])
+]
 
-/// The library's only export: negotiation (see gradus/entry.h).
 @_cdecl("gradus_plugin_entry_v1")
-public func gradusPluginEntryV1(_ request: UnsafePointer<gradus_entry_request>?, _ response: UnsafeMutablePointer<gradus_entry_response>?) -> Int32 {
-    library.negotiate(request, response)
-}
+public func entry(_ q: EntryRequest?, _ r: EntryResponse?) -> Int32 { GradusLibrary.entry(q, r, name: "gradus-schedules", vendor: "gradus", strategies) }

@@ -27,11 +27,3 @@ extension BatchNorm {
         return try g.op("add", g.op("mul", y, g.reshape(p[0], perChannel)), g.reshape(p[1], perChannel))
     }
 }
-
-let library = GradusLibrary(name: "gradus-batchnorm", vendor: "gradus", strategies: [.normalizer(BatchNorm.self)])
-
-/// The library's only export: negotiation (see gradus/entry.h).
-@_cdecl("gradus_plugin_entry_v1")
-public func gradusPluginEntryV1(_ request: UnsafePointer<gradus_entry_request>?, _ response: UnsafeMutablePointer<gradus_entry_response>?) -> Int32 {
-    library.negotiate(request, response)
-}

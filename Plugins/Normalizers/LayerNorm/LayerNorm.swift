@@ -1,4 +1,3 @@
-import Glibc
 import GradusPluginKit
 
 /// LayerNorm over the trailing `normalized_dims` axes, in kernel and graph form (PyTorch
@@ -7,11 +6,10 @@ struct LayerNorm: NormalizerPlugin {
     static let info = StrategyInfo(id: "gradus.layernorm", displayName: "LayerNorm", version: "1.0.0",
                                    summary: "Layer normalization over each sample's trailing feature axes",
                                    reference: "Ba, Kiros & Hinton 2016; torch.nn.LayerNorm")
-    static let hyperparameters: [Hyperparameter] = [
-        .real("eps", default: 1e-5, min: 0, flags: [.logScale, .minExclusive], doc: "added to the biased variance inside the root"),
-        .flag("elementwise_affine", default: true, doc: "learn a per-feature gain"),
-        .flag("bias", default: true, doc: "learn a per-feature bias (needs elementwise_affine)"),
-    ]
+    static let eps = Real("eps", default: 1e-5, min: 0, flags: [.logScale, .minExclusive], doc: "added to the biased variance inside the root")
+    static let elementwiseAffine = Flag("elementwise_affine", default: true, doc: "learn a per-feature gain")
+    static let bias = Flag("bias", default: true, doc: "learn a per-feature bias (needs elementwise_affine)")
+    static let hyperparameters = schema(eps, elementwiseAffine, bias)
     static let forms: NormalizerForms = [.kernel, .graph]
 
     let eps: Double, featureShape: [Int], features: Int, hasGain: Bool, hasBias: Bool
@@ -20,11 +18,11 @@ struct LayerNorm: NormalizerPlugin {
         guard input.normalizedDims >= 1, input.normalizedDims <= input.shape.count else {
             throw PluginError.invalidArgument("normalized_dims=\(input.normalizedDims) for an input of rank \(input.shape.count), expected 1...\(input.shape.count)")
         }
-        eps = hp.real("eps")
+        eps = hp[Self.eps]
         featureShape = Array(input.shape.suffix(input.normalizedDims))
         features = featureShape.reduce(1, *)
-        hasGain = hp.flag("elementwise_affine")
-        hasBias = hasGain && hp.flag("bias")
+        hasGain = hp[Self.elementwiseAffine]
+        hasBias = hasGain && hp[Self.bias]
     }
 
     var parameters: [NormalizerTensor] {
@@ -86,10 +84,5 @@ extension LayerNorm {
     }
 }
 
-let library = GradusLibrary(name: "gradus-layernorm", vendor: "gradus", strategies: [.normalizer(LayerNorm.self)])
-
-/// The library's only export: negotiation (see gradus/entry.h).
 @_cdecl("gradus_plugin_entry_v1")
-public func gradusPluginEntryV1(_ request: UnsafePointer<gradus_entry_request>?, _ response: UnsafeMutablePointer<gradus_entry_response>?) -> Int32 {
-    library.negotiate(request, response)
-}
+public func entry(_ q: EntryRequest?, _ r: EntryResponse?) -> Int32 { GradusLibrary.entry(q, r, name: "gradus-layernorm", vendor: "gradus", [.normalizer(LayerNorm.self)]) }

@@ -1,4 +1,3 @@
-import Glibc
 import GradusPluginKit
 
 /// Adam with bias correction, coupled weight decay, AMSGrad and maximize, as torch.optim.Adam computes it.
@@ -6,31 +5,30 @@ struct Adam: OptimizerPlugin {
     static let info = StrategyInfo(id: "gradus.adam", displayName: "Adam", version: "1.0.0",
                                    summary: "Adam with bias correction; ε outside the root; optional AMSGrad (max of raw v)",
                                    reference: "Kingma & Ba 2015; torch.optim.Adam")
-    static let hyperparameters: [Hyperparameter] = [
-        .real("lr", default: 1e-3, min: 0, flags: [.logScale, .schedulable, .perGroup], doc: "learning rate"),
-        .real("beta1", default: 0.9, min: 0, max: 1, flags: [.schedulable, .perGroup, .maxExclusive], doc: "decay of the first moment"),
-        .real("beta2", default: 0.999, min: 0, max: 1, flags: [.perGroup, .maxExclusive], doc: "decay of the second moment"),
-        .real("eps", default: 1e-8, min: 0, flags: [.logScale, .perGroup, .minExclusive], doc: "added to √v̂, outside the root"),
-        .real("weight_decay", default: 0, min: 0, flags: [.schedulable, .perGroup], doc: "coupled L2 penalty λ added to the gradient"),
-        .flag("amsgrad", doc: "use the running maximum of v (AMSGrad, PyTorch form)"),
-        .flag("maximize", doc: "ascend instead of descend"),
-    ]
+    static let lr = Real("lr", default: 1e-3, min: 0, flags: [.logScale, .schedulable, .perGroup], doc: "learning rate")
+    static let beta1 = Real("beta1", default: 0.9, min: 0, max: 1, flags: [.schedulable, .perGroup, .maxExclusive], doc: "decay of the first moment")
+    static let beta2 = Real("beta2", default: 0.999, min: 0, max: 1, flags: [.perGroup, .maxExclusive], doc: "decay of the second moment")
+    static let eps = Real("eps", default: 1e-8, min: 0, flags: [.logScale, .perGroup, .minExclusive], doc: "added to √v̂, outside the root")
+    static let weightDecay = Real("weight_decay", default: 0, min: 0, flags: [.schedulable, .perGroup], doc: "coupled L2 penalty λ added to the gradient")
+    static let amsgrad = Flag("amsgrad", doc: "use the running maximum of v (AMSGrad, PyTorch form)")
+    static let maximize = Flag("maximize", doc: "ascend instead of descend")
+    static let hyperparameters = schema(lr, beta1, beta2, eps, weightDecay, amsgrad, maximize)
+    static let step = StateSlot.scalar("step"), expAvg = StateSlot.likeParameter("exp_avg")
+    static let expAvgSq = StateSlot.likeParameter("exp_avg_sq"), maxExpAvgSq = StateSlot.likeParameter("max_exp_avg_sq")
+
     let amsgrad: Bool
+    init(_ hp: HyperparameterValues) throws { amsgrad = hp[Self.amsgrad] }
+    var stateSlots: [StateSlot] { [Self.step, Self.expAvg, Self.expAvgSq] + (amsgrad ? [Self.maxExpAvgSq] : []) }
 
-    init(_ hp: HyperparameterValues) throws { amsgrad = hp.flag("amsgrad") }
-
-    var stateSlots: [StateSlot] {
-        [.scalar("step"), .likeParameter("exp_avg"), .likeParameter("exp_avg_sq")] + (amsgrad ? [.likeParameter("max_exp_avg_sq")] : [])
-    }
-
-    func update(_ p: Parameter, _ ctx: StepContext) {
+    func update(_ p: Parameter, _ ctx: StepContext) throws {
         let hp = ctx.hyperparameters
-        let beta1 = hp.real("beta1"), beta2 = hp.real("beta2"), wd = Float(hp.real("weight_decay")), eps = Float(hp.real("eps"))
-        p.slots[0][0] += 1
-        let t = Double(p.slots[0][0])
-        let stepSize = Float(hp.real("lr") / (1 - pow(beta1, t))), rootBC2 = Float((1 - pow(beta2, t)).squareRoot())
-        let w1 = Float(1 - beta1), b2 = Float(beta2), w2 = Float(1 - beta2), sign: Float = hp.flag("maximize") ? -1 : 1
-        let m = p.slots[1], v = p.slots[2], x = p.value, grad = p.grad, vmax = p.slots[amsgrad ? 3 : 2]
+        let beta1 = hp[Self.beta1], beta2 = hp[Self.beta2], wd = Float(hp[Self.weightDecay]), eps = Float(hp[Self.eps])
+        let step = try p[Self.step]
+        step[0] += 1
+        let t = Double(step[0])
+        let stepSize = Float(hp[Self.lr] / (1 - pow(beta1, t))), rootBC2 = Float((1 - pow(beta2, t)).squareRoot())
+        let w1 = Float(1 - beta1), b2 = Float(beta2), w2 = Float(1 - beta2), sign: Float = hp[Self.maximize] ? -1 : 1
+        let m = try p[Self.expAvg], v = try p[Self.expAvgSq], x = p.value, grad = p.grad, vmax = amsgrad ? try p[Self.maxExpAvgSq] : v
         // One body, a copy per AMSGrad setting: branch- and alias-free, so it vectorises (λ = 0 adds exactly 0).
         @inline(__always) func run(_ range: Range<Int>, _ ams: Bool) {
             for i in range {
@@ -44,3 +42,6 @@ struct Adam: OptimizerPlugin {
         forEachChunk(p.count) { amsgrad ? run($0, true) : run($0, false) }
     }
 }
+
+@_cdecl("gradus_plugin_entry_v1")
+public func entry(_ q: EntryRequest?, _ r: EntryResponse?) -> Int32 { GradusLibrary.entry(q, r, name: "gradus-adam", vendor: "gradus", [.optimizer(Adam.self)]) }

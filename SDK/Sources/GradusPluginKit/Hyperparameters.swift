@@ -88,8 +88,66 @@ public struct Hyperparameter: Sendable {
     }
 }
 
-/// The hyperparameter values the host passed in (complete, in schema order, range-checked).
-/// Borrowed: valid only during the call that received it.
+/// A hyperparameter declared as a typed key: the same value lists it in the schema
+/// (`schema(lr, beta1)`) and reads it in a step (`hp[Self.lr]`), so a misspelt id is a compile
+/// error, not a failure at run time.
+public protocol HyperparameterKey: Sendable {
+    /// The schema entry.
+    var hyperparameter: Hyperparameter { get }
+}
+
+extension Hyperparameter: HyperparameterKey {
+    public var hyperparameter: Hyperparameter { self }
+}
+
+/// A strategy's schema from its keys, in order.
+public func schema(_ keys: any HyperparameterKey...) -> [Hyperparameter] { keys.map(\.hyperparameter) }
+
+/// An `f64` hyperparameter key (`Real("lr", default: 1e-3, min: 0, doc: "learning rate")`).
+public struct Real: HyperparameterKey {
+    public let hyperparameter: Hyperparameter
+    public init(_ id: String, _ name: String? = nil, default value: Double, min: Double = -.infinity, max: Double = .infinity,
+                flags: Hyperparameter.Flags = [], doc: String) {
+        hyperparameter = .real(id, name, default: value, min: min, max: max, flags: flags, doc: doc)
+    }
+}
+
+/// An `i64` hyperparameter key.
+public struct Integer: HyperparameterKey {
+    public let hyperparameter: Hyperparameter
+    public init(_ id: String, _ name: String? = nil, default value: Int64, min: Int64 = .min, max: Int64 = .max,
+                flags: Hyperparameter.Flags = [], doc: String) {
+        hyperparameter = .integer(id, name, default: value, min: min, max: max, flags: flags, doc: doc)
+    }
+}
+
+/// A boolean hyperparameter key.
+public struct Flag: HyperparameterKey {
+    public let hyperparameter: Hyperparameter
+    public init(_ id: String, _ name: String? = nil, default value: Bool = false, flags: Hyperparameter.Flags = [], doc: String) {
+        hyperparameter = .flag(id, name, default: value, flags: flags, doc: doc)
+    }
+}
+
+/// A hyperparameter key naming one of a fixed set of values.
+public struct Choice: HyperparameterKey {
+    public let hyperparameter: Hyperparameter
+    public init(_ id: String, _ name: String? = nil, values: [String], default value: String, flags: Hyperparameter.Flags = [], doc: String) {
+        hyperparameter = .choice(id, name, values: values, default: value, flags: flags, doc: doc)
+    }
+}
+
+/// A free-text hyperparameter key.
+public struct Text: HyperparameterKey {
+    public let hyperparameter: Hyperparameter
+    public init(_ id: String, _ name: String? = nil, default value: String = "", flags: Hyperparameter.Flags = [], doc: String) {
+        hyperparameter = .text(id, name, default: value, flags: flags, doc: doc)
+    }
+}
+
+/// The hyperparameter values the host passed in (complete, in schema order, range-checked),
+/// read with the strategy's keys: `hp[Self.lr]`. Borrowed: valid only during the call that
+/// received it. A key that is not in the strategy's schema reads as its own default.
 public struct HyperparameterValues {
     let raw: UnsafePointer<gradus_hp_values>?
     let schema: SchemaIndex
@@ -99,30 +157,30 @@ public struct HyperparameterValues {
         self.schema = schema
     }
 
-    private func value(_ id: String) -> gradus_hp_value {
-        guard let index = schema.positions[id] else {
-            preconditionFailure("hyperparameter '\(id)' is not in this strategy's schema")
-        }
+    private func value(_ key: Hyperparameter) -> gradus_hp_value {
+        guard let index = schema.positions[key.id] else { return SchemaIndex.defaultValue(key) }
         guard let raw, let values = raw.pointee.values, index < Int(raw.pointee.count) else {
             return schema.defaults[index]
         }
         return abiElement(values, index, stride: values.pointee.struct_size).pointee
     }
 
-    /// An `f64` hyperparameter.
-    public func real(_ id: String) -> Double { value(id).f64 }
-    /// An `i64` hyperparameter.
-    public func integer(_ id: String) -> Int64 { value(id).i64 }
-    /// A boolean hyperparameter.
-    public func flag(_ id: String) -> Bool { value(id).i64 != 0 }
-    /// The chosen name of an enum hyperparameter.
-    public func choice(_ id: String) -> String {
-        let v = value(id)
+    public subscript(_ key: Real) -> Double { value(key.hyperparameter).f64 }
+    public subscript(_ key: Integer) -> Int64 { value(key.hyperparameter).i64 }
+    public subscript(_ key: Flag) -> Bool { value(key.hyperparameter).i64 != 0 }
+    /// The chosen name.
+    public subscript(_ key: Choice) -> String {
+        let v = value(key.hyperparameter)
         if let s = v.str { return String(cString: s) }
-        return schema.enumNames[id]?[Int(v.i64)] ?? ""
+        guard case let .choice(_, names) = key.hyperparameter.kind, names.indices.contains(Int(v.i64)) else { return "" }
+        return names[Int(v.i64)]
     }
-    /// A string hyperparameter.
-    public func text(_ id: String) -> String { value(id).str.map { String(cString: $0) } ?? "" }
+    public subscript(_ key: Text) -> String {
+        let v = value(key.hyperparameter)
+        if let s = v.str { return String(cString: s) }
+        if case let .text(d) = key.hyperparameter.kind { return d }
+        return ""
+    }
 }
 
 /// Maps hyperparameter ids to their schema positions, with the defaults as a fallback.
@@ -137,19 +195,25 @@ final class SchemaIndex {
         var defaults: [gradus_hp_value] = []
         for (i, h) in schema.enumerated() {
             positions[h.id] = i
-            var v = gradus_hp_value()
-            v.struct_size = abiSize(gradus_hp_value.self)
-            switch h.kind {
-            case let .real(d, _, _): v.type = GRADUS_HP_F64; v.f64 = d
-            case let .integer(d, _, _): v.type = GRADUS_HP_I64; v.i64 = d
-            case let .flag(d): v.type = GRADUS_HP_BOOL; v.i64 = d ? 1 : 0
-            case let .choice(d, names): v.type = GRADUS_HP_ENUM; v.i64 = Int64(d); enums[h.id] = names
-            case .text: v.type = GRADUS_HP_STRING
-            }
-            defaults.append(v)
+            if case let .choice(_, names) = h.kind { enums[h.id] = names }
+            defaults.append(SchemaIndex.defaultValue(h))
         }
         self.positions = positions
         self.defaults = defaults
         self.enumNames = enums
+    }
+
+    /// The C value of `h`'s default (strings read through the key, so `str` stays NULL).
+    static func defaultValue(_ h: Hyperparameter) -> gradus_hp_value {
+        var v = gradus_hp_value()
+        v.struct_size = abiSize(gradus_hp_value.self)
+        switch h.kind {
+        case let .real(d, _, _): v.type = GRADUS_HP_F64; v.f64 = d
+        case let .integer(d, _, _): v.type = GRADUS_HP_I64; v.i64 = d
+        case let .flag(d): v.type = GRADUS_HP_BOOL; v.i64 = d ? 1 : 0
+        case let .choice(d, _): v.type = GRADUS_HP_ENUM; v.i64 = Int64(d)
+        case .text: v.type = GRADUS_HP_STRING
+        }
+        return v
     }
 }

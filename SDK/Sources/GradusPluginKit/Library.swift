@@ -1,7 +1,9 @@
 @_exported import CGradusABI
+// The C math library (pow, exp, log, ...), which bias-corrected optimizers need, comes with the kit.
+@_exported import Glibc
 
 /// One strategy a library provides, as the author declares it.
-public enum PluginStrategy {
+public enum PluginStrategy: @unchecked Sendable {
     case optimizer(any OptimizerPlugin.Type)
     case normalizer(any NormalizerPlugin.Type)
     case pruner(any PrunerPlugin.Type)
@@ -18,18 +20,21 @@ final class StrategyRecord {
     }
 }
 
+/// The entry's arguments (see `gradus/entry.h`).
+public typealias EntryRequest = UnsafePointer<gradus_entry_request>
+public typealias EntryResponse = UnsafeMutablePointer<gradus_entry_response>
+
 /// The descriptor of a plugin library, built once from Swift declarations, plus the
 /// negotiation logic of `gradus_plugin_entry_v1`.
 ///
-/// Usage (the whole export, in the plugin's main file):
+/// The whole export, at the end of the plugin's main file (Swift cannot export a C symbol from
+/// a library on the plugin's behalf, so these two lines are the least it takes):
 /// ```swift
-/// let library = GradusLibrary(name: "my-optimizers", strategies: [.optimizer(MyOptimizer.self)])
 /// @_cdecl("gradus_plugin_entry_v1")
-/// public func entry(_ q: UnsafePointer<gradus_entry_request>?, _ r: UnsafeMutablePointer<gradus_entry_response>?) -> Int32 {
-///     library.negotiate(q, r)
-/// }
+/// public func entry(_ q: EntryRequest?, _ r: EntryResponse?) -> Int32 { GradusLibrary.entry(q, r, name: "my-optimizers", [.optimizer(MyOptimizer.self)]) }
 /// ```
-public final class GradusLibrary {
+/// Immutable once built, so it may be shared between threads.
+public final class GradusLibrary: @unchecked Sendable {
     /// The C descriptor; lives as long as the library (plugins are never unloaded).
     public let descriptor: UnsafePointer<gradus_library_descriptor>
 
@@ -45,6 +50,38 @@ public final class GradusLibrary {
         descriptor = UnsafePointer(Permanent.value(lib))
     }
 
+    /// The library this plugin exports, built on the first call from the arguments of that call
+    /// (later calls reuse it), then `negotiate`. Building it touches nothing outside the kit.
+    public static func entry(_ request: EntryRequest?, _ response: EntryResponse?, name: String, vendor: String? = nil,
+                             _ strategies: @autoclosure () -> [PluginStrategy]) -> Int32 {
+        built.lock()
+        if built.library == nil { built.library = GradusLibrary(name: name, vendor: vendor, strategies: strategies()) }
+        let library = built.library!
+        built.unlock()
+        return library.negotiate(request, response)
+    }
+
+    /// The library `entry` built (one per plugin file: each links its own copy of the kit).
+    private static let built = Built()
+
+    private final class Built: @unchecked Sendable {
+        var library: GradusLibrary?
+        var minor: UInt32 = 0
+        private let mutex: UnsafeMutablePointer<pthread_mutex_t> = {
+            let m = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+            pthread_mutex_init(m, nil)
+            return m
+        }()
+        func lock() { pthread_mutex_lock(mutex) }
+        func unlock() { pthread_mutex_unlock(mutex) }
+    }
+
+    /// The minor version the host and this library agreed on in the last negotiation (0 before).
+    public internal(set) static var negotiatedMinor: UInt32 {
+        get { built.lock(); defer { built.unlock() }; return built.minor }
+        set { built.lock(); built.minor = newValue; built.unlock() }
+    }
+
     /// Answers the host's negotiation: speaks `min(host minor, kit minor)` of major 1,
     /// refuses anything else. No side effects.
     public func negotiate(_ request: UnsafePointer<gradus_entry_request>?,
@@ -57,8 +94,10 @@ public final class GradusLibrary {
         guard Int(response.pointee.struct_size) >= MemoryLayout<gradus_entry_response>.size else {
             return GRADUS_ERR_VERSION
         }
-        response.pointee.abi_minor = min(request.pointee.abi_minor, UInt32(GRADUS_ABI_MINOR))
+        let minor = min(request.pointee.abi_minor, UInt32(GRADUS_ABI_MINOR))
+        response.pointee.abi_minor = minor
         response.pointee.library = descriptor
+        GradusLibrary.negotiatedMinor = minor
         return GRADUS_OK
     }
 

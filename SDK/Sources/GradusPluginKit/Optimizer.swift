@@ -1,6 +1,9 @@
 import CGradusABI
 
-/// A per-parameter state slot the host allocates, names, checkpoints and masks.
+/// A per-parameter state slot the host allocates, names, checkpoints and masks. Declare each
+/// as a static key (`static let expAvg = StateSlot.likeParameter("exp_avg")`), list the ones an
+/// instance uses in `stateSlots`, and read them in `update` with `try p[Self.expAvg]`: the kit
+/// resolves names to positions once, when the instance is created.
 public struct StateSlot: Sendable {
     public enum Shape: Sendable { case likeParameter, scalar }
     public let name: String
@@ -28,6 +31,18 @@ public struct Parameter {
     public let grad: UnsafeBufferPointer<Float>
     /// The state slots, in the order of `stateSlots`.
     public let slots: [UnsafeMutableBufferPointer<Float>]
+    /// Slot name → position in `slots`, made once per instance.
+    let slotIndex: [String: Int]
+
+    /// The buffer of `slot`; an error when this instance did not declare it in `stateSlots`.
+    public subscript(_ slot: StateSlot) -> UnsafeMutableBufferPointer<Float> {
+        get throws {
+            guard let i = slotIndex[slot.name] else {
+                throw PluginError.state("state slot '\(slot.name)' is not among this instance's stateSlots (\(slotIndex.keys.sorted().joined(separator: ", ")))")
+            }
+            return slots[i]
+        }
+    }
 
     /// The parameter's name, e.g. `layers.0.weight`.
     public var name: String { raw.pointee.name.map { String(cString: $0) } ?? "" }
@@ -76,6 +91,7 @@ final class OptimizerInstance {
     let services: UnsafePointer<gradus_host_services>?
     let slots: UnsafeMutablePointer<gradus_state_slot>
     let slotCount: Int
+    let slotIndex: [String: Int]
 
     init(_ plugin: any OptimizerPlugin, schema: SchemaIndex, services: UnsafePointer<gradus_host_services>?) {
         self.plugin = plugin
@@ -83,6 +99,7 @@ final class OptimizerInstance {
         self.services = services
         let declared = plugin.stateSlots
         slotCount = declared.count
+        slotIndex = Dictionary(declared.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
         slots = UnsafeMutablePointer<gradus_state_slot>.allocate(capacity: max(1, declared.count))
         for (i, s) in declared.enumerated() {
             var c = gradus_state_slot()
@@ -121,14 +138,14 @@ final class OptimizerInstance {
                 guard let view = p.pointee.slots?[s] else { throw PluginError.invalidArgument("state slot \(s) is NULL") }
                 slotBuffers.append(try TensorView(view).elements)
             }
-            try plugin.update(Parameter(raw: p, value: value, grad: UnsafeBufferPointer(grad), slots: slotBuffers), context)
+            try plugin.update(Parameter(raw: p, value: value, grad: UnsafeBufferPointer(grad), slots: slotBuffers, slotIndex: slotIndex), context)
         }
     }
 }
 
 /// The C vtable shared by every Swift optimizer; it finds the Swift type through the descriptor.
 enum OptimizerThunks {
-    static let vtable: UnsafePointer<gradus_optimizer_vtable> = {
+    nonisolated(unsafe) static let vtable: UnsafePointer<gradus_optimizer_vtable> = {
         var v = gradus_optimizer_vtable()
         v.struct_size = abiSize(gradus_optimizer_vtable.self)
         v.abi_minor = UInt32(GRADUS_ABI_MINOR)

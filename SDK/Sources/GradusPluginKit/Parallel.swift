@@ -18,8 +18,10 @@ public let kitThreadCount: Int = {
 public func forEachChunk(_ count: Int, minimumChunk: Int = 1 << 18, _ body: (Range<Int>) -> Void) {
     let chunks = min(kitThreadCount, count / max(1, minimumChunk))
     guard chunks > 1 else { body(0..<count); return }
+    // Each chunk is disjoint and `body` outlives the call, so sharing it between threads is safe.
+    nonisolated(unsafe) let work = body
     DispatchQueue.concurrentPerform(iterations: chunks) { c in
-        body((count * c / chunks)..<(count * (c + 1) / chunks))
+        work((count * c / chunks)..<(count * (c + 1) / chunks))
     }
 }
 

@@ -62,7 +62,7 @@ final class PrunerInstance {
 }
 
 enum PrunerThunks {
-    static let vtable: UnsafePointer<gradus_pruner_vtable> = {
+    nonisolated(unsafe) static let vtable: UnsafePointer<gradus_pruner_vtable> = {
         var v = gradus_pruner_vtable()
         v.struct_size = abiSize(gradus_pruner_vtable.self)
         v.abi_minor = UInt32(GRADUS_ABI_MINOR)
