@@ -24,6 +24,8 @@ public struct Checkpoint {
     public var optimizerVersion: String
     public var weights: [String: Tensor]
     public var optimizerState: [String: Tensor]
+    /// Exact (F64) scalar slots under `optimizer/<parameter>/<slot>`.
+    public var optimizerScalars: [String: Double]
     /// Pruning masks under `pruner/<parameter>/mask` (empty when the run does not prune).
     public var masks: [String: Tensor]
     /// Every plugin the run used, id → version.
@@ -46,16 +48,19 @@ public struct Checkpoint {
         plugins = trainer.pluginVersions
         weights = Dictionary(uniqueKeysWithValues: trainer.model.parameters.map { ($0.name, $0.value) }
                                                    + trainer.model.buffers.map { ($0.name, $0.value) })
-        var state: [String: Tensor] = [:]
+        var state: [String: Tensor] = [:], scalars: [String: Double] = [:]
         for session in trainer.optimizers {
             for (p, param) in session.parameters.enumerated() {
                 for (s, slot) in session.slots.enumerated() {
+                    let key = "optimizer/\(param.name)/\(slot.name)"
+                    if slot.kind == .exactScalar { scalars[key] = session.exact[p][s]; continue }
                     let t = session.state[p][s]
-                    state["optimizer/\(param.name)/\(slot.name)"] = Tensor(shape: t.shape, scalars: t.values)
+                    state[key] = Tensor(shape: t.shape, scalars: t.values)
                 }
             }
         }
         optimizerState = state
+        optimizerScalars = scalars
         var m: [String: Tensor] = [:]
         if let pruning = trainer.pruning {
             for (t, mask) in zip(pruning.targets, pruning.masks) { m["pruner/\(t.name)/mask"] = Tensor(shape: mask.shape, scalars: mask.values) }
@@ -78,13 +83,16 @@ public struct Checkpoint {
         func words(_ r: (UInt64, UInt64, UInt64, UInt64)) -> String { [r.0, r.1, r.2, r.3].map { String($0) }.joined(separator: ",") }
         for (group, r) in rngStates { metadata["optimizer.rng/" + group] = words(r) }
         if let r = prunerRNG { metadata["pruner.rng"] = words(r) }
-        try writeAtomically(SafeTensors.encode(Array(weights) + Array(optimizerState) + Array(masks), metadata: metadata), to: path)
+        try writeAtomically(SafeTensors.encode(Array(weights) + Array(optimizerState) + Array(masks),
+                                               doubles: optimizerScalars.map { ($0.key, SafeTensors.Doubles(shape: [], values: [$0.value])) },
+                                               metadata: metadata), to: path)
     }
 
     /// Reads a checkpoint; a missing, truncated or foreign file is an error naming it.
     public init(contentsOf path: String) throws {
         guard let data = FileManager.default.contents(atPath: path) else { throw GradusError("\(path): cannot read the checkpoint") }
-        let (tensors, meta) = try SafeTensors.decode(data, source: path)
+        let contents = try SafeTensors.decode(data, source: path)
+        let (tensors, meta) = (contents.tensors, contents.metadata)
         guard meta["format"] == Checkpoint.format else {
             throw GradusError("\(path): format '\(meta["format"] ?? "none")', expected '\(Checkpoint.format)'")
         }
@@ -130,6 +138,14 @@ public struct Checkpoint {
         prunerRNG = try meta["pruner.rng"].map { try state("pruner.rng", $0) }
         weights = tensors.filter { !$0.key.hasPrefix("optimizer/") && !$0.key.hasPrefix("pruner/") }
         optimizerState = tensors.filter { $0.key.hasPrefix("optimizer/") }
+        var scalars: [String: Double] = [:]
+        for (key, d) in contents.doubles {
+            guard key.hasPrefix("optimizer/"), d.shape == [], d.values.count == 1 else {
+                throw GradusError("\(path): F64 tensor '\(key)' of shape \(d.shape) is not an optimizer's exact scalar")
+            }
+            scalars[key] = d.values[0]
+        }
+        optimizerScalars = scalars
         masks = tensors.filter { $0.key.hasPrefix("pruner/") }
     }
 
@@ -159,13 +175,17 @@ public struct Checkpoint {
         for session in trainer.optimizers where rngStates[session.groupName] == nil {
             throw GradusError("checkpoint lacks the RNG state of parameter group '\(session.groupName)'")
         }
-        var saved: [[[[Float]]]] = []
+        var saved: [[[SlotValue]]] = []
         for session in trainer.optimizers {
             saved.append(try session.parameters.map { param in
-                try session.slots.map { slot in
+                try session.slots.map { slot -> SlotValue in
                     let key = "optimizer/\(param.name)/\(slot.name)"
+                    if slot.kind == .exactScalar {
+                        guard let d = optimizerScalars[key] else { throw GradusError("checkpoint lacks the exact (F64) optimizer state '\(key)'") }
+                        return .exact(d)
+                    }
                     guard let t = optimizerState[key] else { throw GradusError("checkpoint lacks optimizer state '\(key)'") }
-                    return t.scalars
+                    return .floats(t.scalars)
                 }
             })
         }

@@ -9,10 +9,13 @@ public final class OptimizerSession {
     public let strategy: StrategyDescriptor
     public let hyperparameters: HyperparameterSet
     public let parameters: [HostParameter]
-    /// The declared slots: name, shape kind, initial value.
-    public let slots: [(name: String, likeParameter: Bool, masked: Bool, initial: Double)]
-    /// state[p][s]: slot s of parameter p.
+    /// The declared slots, in layout order.
+    public let slots: [StateSlotSpec]
+    /// state[p][s]: slot s of parameter p (an empty tensor for exact scalar slots, see `exact`).
     public let state: [[HostTensor]]
+    /// exact[p][s]: the value of exact (F64) scalar slot s of parameter p; one entry per slot,
+    /// used only at the positions of `.exactScalar` slots. Shared with the plugin's C view.
+    public let exact: [UnsafeMutableBufferPointer<Double>]
     /// Optimizer steps taken; the next step is `stepCount + 1`.
     public private(set) var stepCount: Int64 = 0
     public let rng: HostRandomStream
@@ -40,24 +43,32 @@ public final class OptimizerSession {
         rng = HostRandomStream(RandomStream(seed: seed, stream: strategy.id + "/" + groupName))
         let created = try PluginCall.create(strategy.id) { v.create!(strategy.raw, HostServices.table, hyperparameters.pointer, $0) }
         instance = created
-        let layout: [(name: String, likeParameter: Bool, masked: Bool, initial: Double)]
+        let layout: [StateSlotSpec]
         do {
-            layout = try OptimizerSession.readLayout(v, created, strategy.id)
+            layout = try OptimizerSession.readLayout(v, created, strategy)
         } catch {
             PluginCall.during(strategy.id, "destroy") { v.destroy!(created) }
             throw error
         }
         slots = layout
         let tensors = parameters.map { p in
-            layout.map { s in HostTensor(shape: s.likeParameter ? p.value.shape : [], repeating: Float(s.initial)) }
+            layout.map { s in
+                HostTensor(shape: s.kind == .likeParameter ? p.value.shape : s.kind == .scalar ? [] : [0], repeating: Float(s.initial))
+            }
         }
         state = tensors
+        exact = parameters.map { _ in
+            let b = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(1, layout.count))
+            b.initialize(repeating: 0)
+            for (i, s) in layout.enumerated() where s.kind == .exactScalar { b[i] = s.initial }
+            return b
+        }
         cNames = parameters.map { strdup($0.name)! }
         self.groupName = groupName
         cGroupName = strdup(groupName)!
         cSlotLists = tensors.map { row in
             let list = UnsafeMutablePointer<UnsafeMutablePointer<gradus_tensor_view>?>.allocate(capacity: max(1, row.count))
-            for (i, t) in row.enumerated() { list[i] = t.view }
+            for (i, t) in row.enumerated() { list[i] = layout[i].kind == .exactScalar ? nil : t.view }
             return list
         }
         cParams = .allocate(capacity: max(1, parameters.count))
@@ -70,6 +81,7 @@ public final class OptimizerSession {
             c.grad = UnsafePointer(p.grad.view)
             c.slots = UnsafePointer(cSlotLists[i])
             c.slot_count = UInt32(layout.count)
+            c.scalars = exact[i].baseAddress
             (cParams + i).initialize(to: c)
         }
         var g = gradus_param_group()
@@ -87,31 +99,41 @@ public final class OptimizerSession {
         cParams.deallocate()
         cSlotLists.forEach { $0.deallocate() }
         cNames.forEach { free($0) }
+        exact.forEach { $0.deallocate() }
         free(cGroupName)
     }
 
-    static func readLayout(_ v: gradus_optimizer_vtable, _ instance: UnsafeMutableRawPointer, _ id: String) throws
-        -> [(name: String, likeParameter: Bool, masked: Bool, initial: Double)] {
+    static func readLayout(_ v: gradus_optimizer_vtable, _ instance: UnsafeMutableRawPointer, _ strategy: StrategyDescriptor) throws
+        -> [StateSlotSpec] {
+        let id = strategy.id
         var list: UnsafePointer<gradus_state_slot>?
         var count: UInt32 = 0
         try PluginCall.check(id, "state_layout") { v.state_layout!(instance, &list, &count) }
         guard count <= 64 else { throw GradusError("\(id): state_layout declares \(count) slots, expected at most 64") }
         guard count == 0 || list != nil else { throw GradusError("\(id): state_layout declares \(count) slots but gives no list") }
-        var result: [(String, Bool, Bool, Double)] = []
+        var result: [StateSlotSpec] = []
         for i in 0..<Int(count) {
             let s = try ABIRead.copy(ABIRead.element(list!, i, stride: Int(list!.pointee.struct_size)),
                                      as: gradus_state_slot.self, what: "\(id) state slot \(i)")
             let name = try ABIRead.string(s.name, "\(id) state slot \(i) name", limit: 64)
-            guard DescriptorValidation.isValidIdentifier(name), !result.contains(where: { $0.0 == name }) else {
+            guard DescriptorValidation.isValidIdentifier(name), !result.contains(where: { $0.name == name }) else {
                 throw GradusError("\(id): state slot '\(name)' is not a valid identifier or is repeated")
             }
-            guard s.shape_kind == GRADUS_SLOT_LIKE_PARAM || s.shape_kind == GRADUS_SLOT_SCALAR else {
-                throw GradusError("\(id): state slot '\(name)' has shape kind \(s.shape_kind), expected 1 (like param) or 2 (scalar)")
+            let kind: StateSlotSpec.Kind
+            switch s.shape_kind {
+            case GRADUS_SLOT_LIKE_PARAM: kind = .likeParameter
+            case GRADUS_SLOT_SCALAR: kind = .scalar
+            case GRADUS_SLOT_SCALAR_F64 where strategy.abiMinor >= 1: kind = .exactScalar
+            case GRADUS_SLOT_SCALAR_F64:
+                throw GradusError("\(id): state slot '\(name)' is an exact (F64) scalar, which needs ABI 1.1, but the plugin negotiated \(strategy.abiVersion)")
+            default:
+                throw GradusError("\(id): state slot '\(name)' has shape kind \(s.shape_kind), expected 1 (like param), 2 (scalar) or 3 (exact scalar)")
             }
             guard s.initial_value.isFinite else { throw GradusError("\(id): state slot '\(name)' has a non-finite initial value") }
-            result.append((name, s.shape_kind == GRADUS_SLOT_LIKE_PARAM, s.flags & UInt32(GRADUS_SLOT_MASKED) != 0, s.initial_value))
+            result.append(StateSlotSpec(name: name, kind: kind, masked: kind == .likeParameter && s.flags & UInt32(GRADUS_SLOT_MASKED) != 0,
+                                        initial: s.initial_value))
         }
-        return result.map { (name: $0.0, likeParameter: $0.1, masked: $0.2, initial: $0.3) }
+        return result
     }
 
     /// Runs one optimizer step with the current gradients and hyperparameters.
@@ -130,16 +152,33 @@ public final class OptimizerSession {
         stepCount += 1
     }
 
-    /// Restores a saved position: the step counter and every state slot (values in `state` order).
+    /// Every state slot of every parameter, copied (state[p][s] in `slots` order).
+    public func snapshot() -> [[SlotValue]] {
+        zip(state, exact).map { row, scalars in
+            zip(slots, row).enumerated().map { s, pair in pair.0.kind == .exactScalar ? .exact(scalars[s]) : .floats(pair.1.values) }
+        }
+    }
+
+    /// Restores a saved position: the step counter and every state slot (values in `snapshot` form).
     /// With the parameters restored by the caller, the next step continues the saved run exactly.
-    public func restore(stepCount: Int64, state saved: [[[Float]]]) throws {
+    public func restore(stepCount: Int64, state saved: [[SlotValue]]) throws {
         guard saved.count == state.count, zip(saved, state).allSatisfy({ $0.count == $1.count }) else {
             throw GradusError("\(strategy.id): saved state has \(saved.map(\.count)) slots per parameter, expected \(state.map(\.count))")
         }
-        for (row, values) in zip(state, saved) {
-            for (tensor, v) in zip(row, values) {
-                guard v.count == tensor.count else { throw GradusError("\(strategy.id): saved slot has \(v.count) values, expected \(tensor.count)") }
-                tensor.values = v
+        for (p, values) in saved.enumerated() {
+            for (s, value) in values.enumerated() {
+                switch (slots[s].kind, value) {
+                case (.exactScalar, .exact(let d)): exact[p][s] = d
+                case (.exactScalar, .floats):
+                    throw GradusError("\(strategy.id): saved slot '\(slots[s].name)' holds floats, expected an exact (F64) scalar")
+                case (_, .floats(let v)):
+                    guard v.count == state[p][s].count else {
+                        throw GradusError("\(strategy.id): saved slot '\(slots[s].name)' has \(v.count) values, expected \(state[p][s].count)")
+                    }
+                    state[p][s].values = v
+                case (_, .exact):
+                    throw GradusError("\(strategy.id): saved slot '\(slots[s].name)' is an exact scalar, expected \(slots[s].kind == .scalar ? "a float scalar" : "a tensor")")
+                }
             }
         }
         self.stepCount = stepCount
@@ -149,6 +188,30 @@ public final class OptimizerSession {
     public func slot(_ name: String, of p: Int) -> HostTensor? {
         slots.firstIndex { $0.name == name }.map { state[p][$0] }
     }
+}
+
+/// One declared optimizer state slot.
+public struct StateSlotSpec: Equatable, Sendable {
+    public enum Kind: Equatable, Sendable {
+        /// The parameter's shape (`GRADUS_SLOT_LIKE_PARAM`).
+        case likeParameter
+        /// One float (`GRADUS_SLOT_SCALAR`).
+        case scalar
+        /// One double (`GRADUS_SLOT_SCALAR_F64`, ABI 1.1): exact counters.
+        case exactScalar
+    }
+    public let name: String
+    public let kind: Kind
+    /// Zeroed where a pruning mask is zero (parameter-shaped slots only).
+    public let masked: Bool
+    public let initial: Double
+    public var likeParameter: Bool { kind == .likeParameter }
+}
+
+/// The saved value of one slot of one parameter.
+public enum SlotValue: Equatable, Sendable {
+    case floats([Float])
+    case exact(Double)
 }
 
 /// What the host can provide in a given kind of run; strategies needing more are refused up front.

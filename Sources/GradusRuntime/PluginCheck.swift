@@ -119,7 +119,7 @@ public enum PluginCheck {
             check("save and load mid-run equals a continuous run") {
                 let (_, continuous) = try trajectory(s, [], steps: 6, gradient: randomGradient)
                 let (first, _) = try trajectory(s, [], steps: 3, gradient: randomGradient)
-                let saved = first.state.map { $0.map(\.values) }
+                let saved = first.snapshot()
                 let restoredParams = parameters()
                 for (p, q) in zip(restoredParams, first.parameters) { p.value.values = q.value.values }
                 let second = try OptimizerSession(strategy: s, hyperparameters: HyperparameterSet(schema: s.hyperparameters, owner: s.id),
@@ -143,6 +143,7 @@ public enum PluginCheck {
                 let (session, x) = try trajectory(s, [], steps: 10, gradient: randomGradient)
                 let finite = x.allSatisfy { $0.allSatisfy(\.isFinite) }
                     && session.state.allSatisfy { $0.allSatisfy { $0.values.allSatisfy(\.isFinite) } }
+                    && zip(session.exact, session.parameters).allSatisfy { e, _ in e.allSatisfy(\.isFinite) }
                 return (finite, "\(session.slots.count) slots after 10 random steps")
             },
         ]

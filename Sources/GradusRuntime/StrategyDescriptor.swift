@@ -38,6 +38,8 @@ public struct StrategyDescriptor {
     public let file: String
     /// The ABI version negotiated with the library, e.g. "1.0".
     public let abiVersion: String
+    /// The minor of `abiVersion` ("1.1" → 1): which appended ABI features the plugin may use.
+    public var abiMinor: UInt32 { UInt32(abiVersion.split(separator: ".").last ?? "0") ?? 0 }
     /// The plugin's own descriptor, passed back to its create functions.
     let raw: UnsafePointer<gradus_strategy_descriptor>
 

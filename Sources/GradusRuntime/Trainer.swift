@@ -222,8 +222,11 @@ public final class Trainer {
         for p in model.parameters where !p.value.isFinite { return "parameter \(p.name)" }
         for b in model.buffers where !b.value.isFinite { return "buffer \(b.name)" }
         for session in optimizers {
-            for (p, row) in zip(session.parameters, session.state) {
+            for ((p, row), scalars) in zip(zip(session.parameters, session.state), session.exact) {
                 for (slot, t) in zip(session.slots, row) where !Tensor(shape: t.shape, storage: t.backing).isFinite { return "optimizer state \(p.name)/\(slot.name)" }
+                for (s, slot) in session.slots.enumerated() where slot.kind == .exactScalar && !scalars[s].isFinite {
+                    return "optimizer state \(p.name)/\(slot.name)"
+                }
             }
         }
         return nil

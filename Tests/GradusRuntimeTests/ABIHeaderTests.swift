@@ -1,8 +1,10 @@
 import CGradusABI
 import XCTest
 
-/// The C headers: they compile warning-free as C99, C11 and C++17, and the layout of
-/// every struct is frozen (Fixtures/abi_layout_v1.txt) — a change there is an ABI break.
+/// The C headers: they compile warning-free as C99, C11 and C++17, and the layout of every
+/// struct is recorded per minor (Fixtures/abi_layout_v1_<minor>.txt): the current layout must
+/// equal the current minor's record, and every field of every earlier minor must keep its
+/// offset (structs only grow at the end) — anything else is an ABI break.
 final class ABIHeaderTests: XCTestCase {
     func testHeadersCompileStrictlyAsC99C11AndCpp17() throws {
         let dir = try TestSupport.temporaryDirectory()
@@ -24,9 +26,25 @@ final class ABIHeaderTests: XCTestCase {
         XCTAssertEqual(cc, 0, ccErr)
         let (status, output, _) = try TestSupport.run(dir + "/layout", [])
         XCTAssertEqual(status, 0)
-        let frozen = try String(contentsOf: XCTUnwrap(Bundle.module.url(forResource: "abi_layout_v1", withExtension: "txt",
-                                                                         subdirectory: "Fixtures")), encoding: .utf8)
-        XCTAssertEqual(output, frozen, "the ABI 1.0 layout changed: structs may only grow at the end, in a new minor")
+        func record(_ minor: Int) throws -> String {
+            try String(contentsOf: XCTUnwrap(Bundle.module.url(forResource: "abi_layout_v1_\(minor)", withExtension: "txt",
+                                                               subdirectory: "Fixtures")), encoding: .utf8)
+        }
+        XCTAssertEqual(output, try record(Int(GRADUS_ABI_MINOR)), "the layout differs from Fixtures/abi_layout_v1_\(GRADUS_ABI_MINOR).txt")
+        let now = Dictionary(uniqueKeysWithValues: output.split(separator: "\n").map { line -> (String, Int) in
+            let parts = line.split(separator: " ")
+            return (String(parts[0]), Int(parts[1])!)
+        })
+        for minor in 0..<Int(GRADUS_ABI_MINOR) {
+            for line in try record(minor).split(separator: "\n") {
+                let parts = line.split(separator: " "), name = String(parts[0]), value = Int(parts[1])!
+                if name.contains(".") {
+                    XCTAssertEqual(now[name], value, "ABI 1.\(minor) field \(name) moved")
+                } else {
+                    XCTAssertGreaterThanOrEqual(now[name] ?? 0, value, "ABI 1.\(minor) struct \(name) shrank")
+                }
+            }
+        }
 
         var sizes: [String: Int] = [:]
         for line in output.split(separator: "\n") {

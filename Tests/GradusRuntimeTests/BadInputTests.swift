@@ -45,8 +45,9 @@ final class BadInputTests: XCTestCase {
 
     /// A copy of a checkpoint with some metadata replaced.
     static func edited(_ source: String, _ changes: [String: String], to path: String) throws {
-        let (tensors, meta) = try SafeTensors.decode(Data(contentsOf: URL(fileURLWithPath: source)), source: source)
-        try SafeTensors.encode(Array(tensors), metadata: meta.merging(changes) { $1 }).write(to: URL(fileURLWithPath: path))
+        let c = try SafeTensors.decode(Data(contentsOf: URL(fileURLWithPath: source)), source: source)
+        try SafeTensors.encode(Array(c.tensors), doubles: Array(c.doubles), metadata: c.metadata.merging(changes) { $1 })
+            .write(to: URL(fileURLWithPath: path))
     }
 
     static func environment() -> [String: String] {
@@ -80,7 +81,7 @@ final class BadInputTests: XCTestCase {
              setup: { try write(safetensors(#"{"w":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}"#, data: 4), $0 + "/c.safetensors") }),
         Case(inputClass: "safetensors headers", arguments: ["eval", "DIR/c.safetensors"], expected: "has shape [1.5]",
              setup: { try write(safetensors(#"{"w":{"dtype":"F32","shape":[1.5],"data_offsets":[0,4]}}"#, data: 4), $0 + "/c.safetensors") }),
-        Case(inputClass: "safetensors headers", arguments: ["eval", "DIR/c.safetensors"], expected: "has dtype F16, expected F32",
+        Case(inputClass: "safetensors headers", arguments: ["eval", "DIR/c.safetensors"], expected: "has dtype F16, expected F32 or F64",
              setup: { try write(safetensors(#"{"w":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}"#, data: 4), $0 + "/c.safetensors") }),
         Case(inputClass: "safetensors headers", arguments: ["eval", "DIR/c.safetensors"], expected: "has 8 bytes for F32 shape [1]",
              setup: { try write(safetensors(#"{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,8]}}"#, data: 8), $0 + "/c.safetensors") }),
@@ -111,7 +112,7 @@ final class BadInputTests: XCTestCase {
              setup: { try FileManager.default.copyItem(atPath: checkpoints.mid, toPath: $0 + "/mid.safetensors") }),
         Case(inputClass: "resume mismatches", arguments: ["train", "--resume", "DIR/mid.safetensors"], expected: "position epoch 0 + 5 batches does not match step 5 at 12 batches per epoch (batch_size=128)",
              setup: { dir in
-                 let (_, meta) = try SafeTensors.decode(Data(contentsOf: URL(fileURLWithPath: checkpoints.mid)), source: "mid")
+                 let meta = try SafeTensors.decode(Data(contentsOf: URL(fileURLWithPath: checkpoints.mid)), source: "mid").metadata
                  try edited(checkpoints.mid, ["config": meta["config"]!.replacingOccurrences(of: "[\"batch_size\",\"64\"]", with: "[\"batch_size\",\"128\"]")], to: dir + "/mid.safetensors") }),
         Case(inputClass: "resume mismatches", arguments: ["train", "--resume", "DIR/c.safetensors"], expected: "position epoch 1 + 3 batches does not match step 23",
              setup: { try edited(checkpoints.epoch, ["batch": "3"], to: $0 + "/c.safetensors") }),

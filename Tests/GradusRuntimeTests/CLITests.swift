@@ -20,12 +20,12 @@ final class CLITests: XCTestCase {
                    "gradus.exponential", "gradus.cosine_warmup"] {
             let row = out.split(separator: "\n").first { $0.hasPrefix(id + " ") }
             XCTAssertNotNil(row, "\(id) missing from:\n\(out)")
-            XCTAssertTrue(row?.contains("abi 1.0") ?? false)
+            XCTAssertTrue(row?.contains("abi 1.1") ?? false)
         }
         let (_, json, _) = try TestSupport.run(gradus, ["plugins", "list", "--json"], environment: environment())
         let list = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]])
         XCTAssertEqual(list.count, 9)
-        XCTAssertTrue(list.allSatisfy { ($0["abi_version"] as? String) == "1.0" })
+        XCTAssertTrue(list.allSatisfy { ($0["abi_version"] as? String) == "1.1" })
     }
 
     func testPluginsInfoShowsSchemaCapabilitiesFileAndABI() throws {
@@ -33,7 +33,7 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(status, 0, err)
         let info = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
         XCTAssertEqual(info["id"] as? String, "gradus.adam")
-        XCTAssertEqual(info["abi_version"] as? String, "1.0")
+        XCTAssertEqual(info["abi_version"] as? String, "1.1")
         XCTAssertTrue((info["file"] as? String)?.hasSuffix("libGradusPluginAdam.so") ?? false)
         let hps = try XCTUnwrap(info["hyperparameters"] as? [[String: Any]])
         XCTAssertEqual(hps.map { $0["id"] as! String }, ["lr", "beta1", "beta2", "eps", "weight_decay", "amsgrad", "maximize"])

@@ -55,13 +55,15 @@ final class CheckpointTests: XCTestCase {
         try trainer.run()
         let path = try TestSupport.temporaryDirectory() + "/c.safetensors"
         try Checkpoint(trainer).write(to: path)
-        let (tensors, meta) = try SafeTensors.decode(Data(contentsOf: URL(fileURLWithPath: path)), source: path)
+        let contents = try SafeTensors.decode(Data(contentsOf: URL(fileURLWithPath: path)), source: path)
+        let (tensors, meta) = (contents.tensors, contents.metadata)
         XCTAssertEqual(Set(tensors.keys.filter { !$0.hasPrefix("optimizer/") }), ["layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias"])
         XCTAssertEqual(tensors["optimizer/layers.0.weight/exp_avg"]?.shape, [32, 64])
-        XCTAssertEqual(tensors["optimizer/layers.2.bias/step"]?.scalars, [Float(trainer.optimizer.stepCount)])
+        // The step counter is an exact (F64) scalar slot.
+        XCTAssertEqual(contents.doubles["optimizer/layers.2.bias/step"], SafeTensors.Doubles(shape: [], values: [Double(trainer.optimizer.stepCount)]))
         XCTAssertEqual(meta["optimizer.id"], "gradus.adam")
-        XCTAssertEqual(meta["optimizer.version"], "1.0.0")
-        XCTAssertEqual(meta["plugins"], "{\"gradus.adam\":\"1.0.0\"}")
+        XCTAssertEqual(meta["optimizer.version"], "1.1.0")
+        XCTAssertEqual(meta["plugins"], "{\"gradus.adam\":\"1.1.0\"}")
     }
 
     func testTruncatedOrForeignFilesAreRefusedAndNothingIsDamaged() throws {

@@ -24,6 +24,11 @@ final class GoldenTrajectoryTests: XCTestCase {
             let p = HostParameter(name: "x", role: .vector, shape: [2], values: expected[0])
             let session = try OptimizerSession(strategy: optimizer, hyperparameters: hp, parameters: [p])
             XCTAssertEqual(Set(session.slots.filter(\.likeParameter).map(\.name)), Set(expectedState.keys), name)
+            // Scalar state torch keeps (Adam's step) must match exactly; SGD's "initialized" has no
+            // torch counterpart (torch's buffer is None before the first step) and must read 1 after it.
+            let expectedScalars = try XCTUnwrap(c["scalar_state"] as? [String: Any], name).mapValues { ($0 as! [Any]).map { ($0 as! NSNumber).doubleValue } }
+            let scalarSlots = session.slots.enumerated().filter { !$0.element.likeParameter }
+            XCTAssertEqual(Set(scalarSlots.map(\.element.name)).subtracting(["initialized"]), Set(expectedScalars.keys), name)
             for k in 1..<expected.count {
                 p.grad.values = gradients[k - 1]
                 try session.step()
@@ -39,6 +44,11 @@ final class GoldenTrajectoryTests: XCTestCase {
                     for (g, w) in zip(got, rows[k - 1]) {
                         XCTAssertLessThanOrEqual(abs(g - w) - Self.rtol * abs(w), Self.atol, "\(name) step \(k) \(slot): \(got) vs \(rows[k - 1])")
                     }
+                }
+                for (s, slot) in scalarSlots {
+                    guard case let .exact(got) = session.snapshot()[0][s] else { XCTFail("\(name): \(slot.name) is not exact"); continue }
+                    let want = slot.name == "initialized" ? 1 : expectedScalars[slot.name]![k - 1]
+                    XCTAssertEqual(got, want, "\(name) step \(k) \(slot.name)")
                 }
             }
         }

@@ -119,7 +119,7 @@ final class TrainingFeatureTests: XCTestCase {
         XCTAssertThrowsError(try first.run()) { XCTAssertTrue($0 is Interrupted) }
 
         let saved = try Checkpoint(contentsOf: path)
-        XCTAssertEqual(saved.plugins, ["gradus.adam": "1.0.0", "gradus.batchnorm": "1.0.0", "gradus.exponential": "1.0.0"])
+        XCTAssertEqual(saved.plugins, ["gradus.adam": "1.1.0", "gradus.batchnorm": "1.0.0", "gradus.exponential": "1.0.0"])
         XCTAssertEqual([saved.stepCount, Int64(saved.epoch), Int64(saved.batchesIntoEpoch)], [30, 1, 7], "last checkpoint: step 30 = epoch 2, batch 7")
         let resumed = try Trainer(config: saved.config, registry: registry)
         try saved.restore(into: resumed)

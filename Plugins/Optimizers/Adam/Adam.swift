@@ -2,7 +2,7 @@ import GradusPluginKit
 
 /// Adam with bias correction, coupled weight decay, AMSGrad and maximize, as torch.optim.Adam computes it.
 struct Adam: OptimizerPlugin {
-    static let info = StrategyInfo(id: "gradus.adam", displayName: "Adam", version: "1.0.0",
+    static let info = StrategyInfo(id: "gradus.adam", displayName: "Adam", version: "1.1.0",
                                    summary: "Adam with bias correction; ε outside the root; optional AMSGrad (max of raw v)",
                                    reference: "Kingma & Ba 2015; torch.optim.Adam")
     static let lr = Real("lr", default: 1e-3, min: 0, flags: [.logScale, .schedulable, .perGroup], doc: "learning rate")
@@ -13,7 +13,7 @@ struct Adam: OptimizerPlugin {
     static let amsgrad = Flag("amsgrad", doc: "use the running maximum of v (AMSGrad, PyTorch form)")
     static let maximize = Flag("maximize", doc: "ascend instead of descend")
     static let hyperparameters = schema(lr, beta1, beta2, eps, weightDecay, amsgrad, maximize)
-    static let step = StateSlot.scalar("step"), expAvg = StateSlot.likeParameter("exp_avg")
+    static let step = StateSlot.exactScalar("step"), expAvg = StateSlot.likeParameter("exp_avg")
     static let expAvgSq = StateSlot.likeParameter("exp_avg_sq"), maxExpAvgSq = StateSlot.likeParameter("max_exp_avg_sq")
 
     let amsgrad: Bool
@@ -23,9 +23,9 @@ struct Adam: OptimizerPlugin {
     func update(_ p: Parameter, _ ctx: StepContext) throws {
         let hp = ctx.hyperparameters
         let beta1 = hp[Self.beta1], beta2 = hp[Self.beta2], wd = Float(hp[Self.weightDecay]), eps = Float(hp[Self.eps])
-        let step = try p[Self.step]
-        step[0] += 1
-        let t = Double(step[0])
+        let step = try p.exact(Self.step)
+        step.pointee += 1
+        let t = step.pointee
         let stepSize = Float(hp[Self.lr] / (1 - pow(beta1, t))), rootBC2 = Float((1 - pow(beta2, t)).squareRoot())
         let w1 = Float(1 - beta1), b2 = Float(beta2), w2 = Float(1 - beta2), sign: Float = hp[Self.maximize] ? -1 : 1
         let m = try p[Self.expAvg], v = try p[Self.expAvgSq], x = p.value, grad = p.grad, vmax = amsgrad ? try p[Self.maxExpAvgSq] : v

@@ -2,7 +2,7 @@ import GradusPluginKit
 
 /// Stochastic gradient descent with PyTorch's momentum, dampening, Nesterov, coupled weight decay and maximize.
 struct SGD: OptimizerPlugin {
-    static let info = StrategyInfo(id: "gradus.sgd", displayName: "SGD", version: "1.0.0",
+    static let info = StrategyInfo(id: "gradus.sgd", displayName: "SGD", version: "1.1.0",
                                    summary: "SGD with heavy-ball or Nesterov momentum (PyTorch conventions)",
                                    reference: "torch.optim.SGD; Sutskever et al. 2013")
     static let lr = Real("lr", default: 1e-3, min: 0, flags: [.logScale, .schedulable, .perGroup], doc: "learning rate")
@@ -12,7 +12,7 @@ struct SGD: OptimizerPlugin {
     static let nesterov = Flag("nesterov", doc: "Nesterov momentum in PyTorch's g + μ·b form (needs momentum > 0, dampening = 0)")
     static let maximize = Flag("maximize", doc: "ascend instead of descend")
     static let hyperparameters = schema(lr, momentum, dampening, weightDecay, nesterov, maximize)
-    static let buffer = StateSlot.likeParameter("momentum_buffer"), initialized = StateSlot.scalar("initialized")
+    static let buffer = StateSlot.likeParameter("momentum_buffer"), initialized = StateSlot.exactScalar("initialized")
 
     let usesMomentum: Bool
     init(_ hp: HyperparameterValues) throws {
@@ -29,8 +29,8 @@ struct SGD: OptimizerPlugin {
         let keep = Float(1 - hp[Self.dampening]), nesterov = hp[Self.nesterov], sign: Float = hp[Self.maximize] ? -1 : 1
         // The first step copies g into the buffer (0·0 + 1·g); Nesterov adds g (0·g otherwise). Branch-free
         // bodies, a copy with and without momentum, vectorise; λ = 0 adds exactly 0.
-        let initialized = usesMomentum ? try p[Self.initialized] : p.value
-        let first = usesMomentum && initialized[0] == 0, m1: Float = first ? 0 : mu, k1: Float = first ? 1 : keep
+        let initialized = usesMomentum ? try p.exact(Self.initialized) : nil
+        let first = (initialized?.pointee ?? 1) == 0, m1: Float = first ? 0 : mu, k1: Float = first ? 1 : keep
         let n1: Float = nesterov ? 1 : 0, nb: Float = nesterov ? mu : 1
         let x = p.value, grad = p.grad, buf = usesMomentum ? try p[Self.buffer] : p.value
         @inline(__always) func run(_ range: Range<Int>, _ momentum: Bool) {
@@ -41,7 +41,7 @@ struct SGD: OptimizerPlugin {
             }
         }
         forEachChunk(p.count) { usesMomentum ? run($0, true) : run($0, false) }
-        if usesMomentum { initialized[0] = 1 }
+        initialized?.pointee = 1
     }
 }
 

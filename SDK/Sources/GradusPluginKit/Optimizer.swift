@@ -5,7 +5,7 @@ import CGradusABI
 /// instance uses in `stateSlots`, and read them in `update` with `try p[Self.expAvg]`: the kit
 /// resolves names to positions once, when the instance is created.
 public struct StateSlot: Sendable {
-    public enum Shape: Sendable { case likeParameter, scalar }
+    public enum Shape: Sendable { case likeParameter, scalar, exactScalar }
     public let name: String
     public let shape: Shape
     public let initialValue: Double
@@ -16,9 +16,14 @@ public struct StateSlot: Sendable {
     public static func likeParameter(_ name: String, initialValue: Double = 0, masked: Bool = true) -> StateSlot {
         StateSlot(name: name, shape: .likeParameter, initialValue: initialValue, masked: masked)
     }
-    /// One float per parameter (e.g. a step counter).
+    /// One float per parameter (rounds: exact for integers only up to 2^24).
     public static func scalar(_ name: String, initialValue: Double = 0) -> StateSlot {
         StateSlot(name: name, shape: .scalar, initialValue: initialValue, masked: false)
+    }
+    /// One double per parameter (ABI 1.1), for step counters and other values that must stay
+    /// exact; read it with `try p.exact(slot)`.
+    public static func exactScalar(_ name: String, initialValue: Double = 0) -> StateSlot {
+        StateSlot(name: name, shape: .exactScalar, initialValue: initialValue, masked: false)
     }
 }
 
@@ -37,11 +42,27 @@ public struct Parameter {
     /// The buffer of `slot`; an error when this instance did not declare it in `stateSlots`.
     public subscript(_ slot: StateSlot) -> UnsafeMutableBufferPointer<Float> {
         get throws {
-            guard let i = slotIndex[slot.name] else {
-                throw PluginError.state("state slot '\(slot.name)' is not among this instance's stateSlots (\(slotIndex.keys.sorted().joined(separator: ", ")))")
-            }
+            let i = try position(slot)
+            guard slot.shape != .exactScalar else { throw PluginError.state("state slot '\(slot.name)' is exact: read it with p.exact(_:)") }
             return slots[i]
         }
+    }
+
+    /// The value of an exact (F64) scalar slot, writable.
+    public func exact(_ slot: StateSlot) throws -> UnsafeMutablePointer<Double> {
+        let i = try position(slot)
+        guard slot.shape == .exactScalar, Int(raw.pointee.struct_size) >= MemoryLayout<gradus_param>.size,
+              let scalars = raw.pointee.scalars else {
+            throw PluginError.state("state slot '\(slot.name)' is not an exact scalar slot of this host (ABI 1.1)")
+        }
+        return scalars + i
+    }
+
+    func position(_ slot: StateSlot) throws -> Int {
+        guard let i = slotIndex[slot.name] else {
+            throw PluginError.state("state slot '\(slot.name)' is not among this instance's stateSlots (\(slotIndex.keys.sorted().joined(separator: ", ")))")
+        }
+        return i
     }
 
     /// The parameter's name, e.g. `layers.0.weight`.
@@ -92,6 +113,7 @@ final class OptimizerInstance {
     let slots: UnsafeMutablePointer<gradus_state_slot>
     let slotCount: Int
     let slotIndex: [String: Int]
+    let exactSlots: [Bool]
 
     init(_ plugin: any OptimizerPlugin, schema: SchemaIndex, services: UnsafePointer<gradus_host_services>?) {
         self.plugin = plugin
@@ -100,13 +122,18 @@ final class OptimizerInstance {
         let declared = plugin.stateSlots
         slotCount = declared.count
         slotIndex = Dictionary(declared.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
+        exactSlots = declared.map { $0.shape == .exactScalar }
         slots = UnsafeMutablePointer<gradus_state_slot>.allocate(capacity: max(1, declared.count))
         for (i, s) in declared.enumerated() {
             var c = gradus_state_slot()
             c.struct_size = abiSize(gradus_state_slot.self)
             c.abi_minor = UInt32(GRADUS_ABI_MINOR)
             c.name = Permanent.cString(s.name)  // a few bytes per instance, kept for the library's life
-            c.shape_kind = s.shape == .likeParameter ? GRADUS_SLOT_LIKE_PARAM : GRADUS_SLOT_SCALAR
+            switch s.shape {
+            case .likeParameter: c.shape_kind = GRADUS_SLOT_LIKE_PARAM
+            case .scalar: c.shape_kind = GRADUS_SLOT_SCALAR
+            case .exactScalar: c.shape_kind = GRADUS_SLOT_SCALAR_F64
+            }
             c.flags = s.masked ? UInt32(GRADUS_SLOT_MASKED) : 0
             c.initial_value = s.initialValue
             (slots + i).initialize(to: c)
@@ -135,6 +162,7 @@ final class OptimizerInstance {
                 throw PluginError.state("parameter \(i) carries \(p.pointee.slot_count) state slots, expected \(slotCount)")
             }
             for s in 0..<slotCount {
+                if exactSlots[s] { slotBuffers.append(UnsafeMutableBufferPointer(start: nil, count: 0)); continue }
                 guard let view = p.pointee.slots?[s] else { throw PluginError.invalidArgument("state slot \(s) is NULL") }
                 slotBuffers.append(try TensorView(view).elements)
             }
@@ -156,6 +184,9 @@ enum OptimizerThunks {
                     throw PluginError.invalidArgument("create called with a descriptor this library did not publish")
                 }
                 let plugin = try type.init(HyperparameterValues(hp, schema: record.schema))
+                if plugin.stateSlots.contains(where: { $0.shape == .exactScalar }), GradusLibrary.negotiatedMinor < 1 {
+                    throw PluginError.version("exact scalar state slots need a host speaking ABI 1.1; this one negotiated 1.\(GradusLibrary.negotiatedMinor)")
+                }
                 let instance = OptimizerInstance(plugin, schema: record.schema, services: services)
                 out.pointee = Unmanaged.passRetained(instance).toOpaque()
             }

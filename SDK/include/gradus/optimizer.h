@@ -17,7 +17,9 @@
 #include "host.h"
 
 #define GRADUS_SLOT_LIKE_PARAM 1  /* same shape as the parameter */
-#define GRADUS_SLOT_SCALAR     2  /* one float per parameter */
+#define GRADUS_SLOT_SCALAR     2  /* one float per parameter (rounds: a float counts exactly only to 2^24) */
+#define GRADUS_SLOT_SCALAR_F64 3  /* ABI 1.1: one double per parameter, for counters and other values
+                                     that must stay exact; in gradus_param.scalars, not .slots */
 
 #define GRADUS_SLOT_MASKED 1u     /* zeroed where a pruning mask is zero (LIKE_PARAM only) */
 
@@ -46,6 +48,10 @@ typedef struct gradus_param {
     uint32_t slot_count;
     uint32_t reserved;
     const gradus_tensor_view *mask;      /* NULL when unpruned; 0/1 per element otherwise */
+    /* ---- ABI 1.1 (present when struct_size reaches them) ---- */
+    double *scalars;                     /* slot_count entries indexed like slots: entry i is slot i's
+                                            value when slot i is GRADUS_SLOT_SCALAR_F64 (then slots[i]
+                                            is NULL); other entries are unused. Writable. */
 } gradus_param;
 
 /* The parameters stepped together with one set of hyperparameters. */

@@ -33,7 +33,7 @@
 
 /* The ABI major this header describes and the newest minor it knows. */
 #define GRADUS_ABI_MAJOR 1
-#define GRADUS_ABI_MINOR 0
+#define GRADUS_ABI_MINOR 1   /* 1.1: exact (double) scalar state slots; see docs/ABI.md */
 
 /* Element i of an array of ABI structs whose first element starts at `base`. */
 #define GRADUS_ARRAY_AT(type, base, i) \

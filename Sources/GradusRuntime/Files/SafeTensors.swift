@@ -1,7 +1,8 @@
 import Foundation
 import GradusCore
 
-/// Reads and writes the safetensors format (float32 only): an 8-byte little-endian header
+/// Reads and writes the safetensors format (F32 tensors, and F64 ones for exact optimizer
+/// scalars): an 8-byte little-endian header
 /// length, a JSON header naming each tensor's dtype, shape and byte range, then the data.
 /// Files written here load with Python's `safetensors` package.
 ///
@@ -14,15 +15,34 @@ public enum SafeTensors {
     /// The deepest JSON nesting a header may have (a valid one has 3 levels).
     static let maxHeaderDepth = 16
 
-    /// Serialises `tensors` (name → tensor, written in name order) and string metadata.
-    public static func encode(_ tensors: [(String, Tensor)], metadata: [String: String]) throws -> Data {
+    /// An F64 tensor: shape and row-major values.
+    public struct Doubles: Equatable {
+        public let shape: [Int]
+        public let values: [Double]
+        public init(shape: [Int], values: [Double]) { self.shape = shape; self.values = values }
+    }
+
+    /// What a file holds.
+    public struct Contents {
+        public var tensors: [String: Tensor]
+        public var doubles: [String: Doubles]
+        public var metadata: [String: String]
+    }
+
+    /// Serialises `tensors` (F32) and `doubles` (F64), all written in name order, and string metadata.
+    public static func encode(_ tensors: [(String, Tensor)], doubles: [(String, Doubles)] = [], metadata: [String: String]) throws -> Data {
         var header: [String: Any] = [:]
         if !metadata.isEmpty { header["__metadata__"] = metadata }
+        enum Item { case f32(Tensor), f64(Doubles) }
+        let items = (tensors.map { ($0.0, Item.f32($0.1)) } + doubles.map { ($0.0, Item.f64($0.1)) }).sorted { $0.0 < $1.0 }
         var offset = 0
-        let sorted = tensors.sorted { $0.0 < $1.0 }
-        for (name, t) in sorted {
-            let bytes = t.count * 4
-            header[name] = ["dtype": "F32", "shape": t.shape, "data_offsets": [offset, offset + bytes]]
+        for (name, item) in items {
+            let (dtype, shape, bytes): (String, [Int], Int)
+            switch item {
+            case .f32(let t): (dtype, shape, bytes) = ("F32", t.shape, t.count * 4)
+            case .f64(let d): (dtype, shape, bytes) = ("F64", d.shape, d.values.count * 8)
+            }
+            header[name] = ["dtype": dtype, "shape": shape, "data_offsets": [offset, offset + bytes]]
             offset += bytes
         }
         var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
@@ -31,13 +51,20 @@ public enum SafeTensors {
         var length = UInt64(json.count).littleEndian
         withUnsafeBytes(of: &length) { out.append(contentsOf: $0) }
         out.append(json)
-        for (_, t) in sorted { t.withUnsafeBuffer { out.append(UnsafeBufferPointer(start: $0.baseAddress, count: $0.count)) } }
+        for (_, item) in items {
+            switch item {
+            case .f32(let t): t.withUnsafeBuffer { out.append(UnsafeBufferPointer(start: $0.baseAddress, count: $0.count)) }
+            case .f64(let d): d.values.withUnsafeBufferPointer { out.append($0) }
+            }
+        }
         return out
     }
 
     /// One tensor's entry in the header, checked: `bytes` is the data range after the header.
     public struct Entry: Equatable {
         public let name: String
+        /// "F32" or "F64".
+        public let dtype: String
         public let shape: [Int]
         public let bytes: Range<Int>
     }
@@ -89,7 +116,8 @@ public enum SafeTensors {
                   let rawShape = info["shape"] as? [Any], let rawOffsets = info["data_offsets"] as? [Any] else {
                 throw GradusError("\(source): tensor '\(name)' has a malformed header entry (expected dtype, shape and data_offsets)")
             }
-            guard dtype == "F32" else { throw GradusError("\(source): tensor '\(name)' has dtype \(dtype), expected F32") }
+            let elementSize = [("F32", 4), ("F64", 8)].first { $0.0 == dtype }?.1
+            guard let elementSize else { throw GradusError("\(source): tensor '\(name)' has dtype \(dtype), expected F32 or F64") }
             guard let shape = nonNegativeIntegers(rawShape), shape.count <= 8 else {
                 throw GradusError("\(source): tensor '\(name)' has shape \(describe(rawShape)), expected at most 8 non-negative integers")
             }
@@ -99,10 +127,10 @@ public enum SafeTensors {
             guard offsets[1] <= dataSize else {
                 throw GradusError("\(source): truncated (tensor '\(name)' ends at data byte \(offsets[1]), the file has \(dataSize) after the header)")
             }
-            guard let count = checkedProduct(shape + [4]), count == offsets[1] - offsets[0] else {
-                throw GradusError("\(source): tensor '\(name)' has \(offsets[1] - offsets[0]) bytes for F32 shape \(shape)")
+            guard let count = checkedProduct(shape + [elementSize]), count == offsets[1] - offsets[0] else {
+                throw GradusError("\(source): tensor '\(name)' has \(offsets[1] - offsets[0]) bytes for \(dtype) shape \(shape)")
             }
-            entries.append(Entry(name: name, shape: shape, bytes: offsets[0]..<offsets[1]))
+            entries.append(Entry(name: name, dtype: dtype, shape: shape, bytes: offsets[0]..<offsets[1]))
         }
         return Header(entries: entries.sorted { $0.name < $1.name }, metadata: metadata, dataStart: headerEnd)
     }
@@ -125,20 +153,24 @@ public enum SafeTensors {
     }
 
     /// Parses a file's bytes; every inconsistency is an error naming `source`.
-    public static func decode(_ data: Data, source: String) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
+    public static func decode(_ data: Data, source: String) throws -> Contents {
         let h = try header(data, fileSize: data.count, source: source)
-        var tensors: [String: Tensor] = [:]
+        var contents = Contents(tensors: [:], doubles: [:], metadata: h.metadata)
         for e in h.entries {
-            var t = Tensor(shape: e.shape, repeating: 0)
-            t.withUnsafeMutableBuffer { dst in
-                data.withUnsafeBytes { raw in
-                    let from = h.dataStart + e.bytes.lowerBound, to = h.dataStart + e.bytes.upperBound
-                    UnsafeMutableRawBufferPointer(dst).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[from..<to]))
+            data.withUnsafeBytes { raw in
+                let bytes = UnsafeRawBufferPointer(rebasing: raw[(h.dataStart + e.bytes.lowerBound)..<(h.dataStart + e.bytes.upperBound)])
+                if e.dtype == "F64" {
+                    var values = [Double](repeating: 0, count: e.bytes.count / 8)
+                    values.withUnsafeMutableBytes { $0.copyMemory(from: bytes) }
+                    contents.doubles[e.name] = Doubles(shape: e.shape, values: values)
+                } else {
+                    var t = Tensor(shape: e.shape, repeating: 0)
+                    t.withUnsafeMutableBuffer { UnsafeMutableRawBufferPointer($0).copyMemory(from: bytes) }
+                    contents.tensors[e.name] = t
                 }
             }
-            tensors[e.name] = t
         }
-        return (tensors, h.metadata)
+        return contents
     }
 
     /// JSON numbers that are exact non-negative integers representable as Int; nil otherwise.

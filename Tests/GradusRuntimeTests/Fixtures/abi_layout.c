@@ -107,6 +107,7 @@ int main(void) {
     F(gradus_param, slot_count);
     F(gradus_param, reserved);
     F(gradus_param, mask);
+    F(gradus_param, scalars);
     S(gradus_param_group);
     F(gradus_param_group, struct_size);
     F(gradus_param_group, abi_minor);

@@ -57,6 +57,11 @@ STATE_NAMES = {
     "sgd": {"momentum_buffer": "momentum_buffer"},
     "adam": {"exp_avg": "exp_avg", "exp_avg_sq": "exp_avg_sq", "max_exp_avg_sq": "max_exp_avg_sq"},
 }
+# Scalar state (torch keeps Adam's step as a 0-d tensor); recorded per step under "scalar_state".
+SCALAR_STATE_NAMES = {
+    "sgd": {},
+    "adam": {"step": "step"},
+}
 
 
 def make_optimizer(kind, params, settings):
@@ -80,6 +85,7 @@ def run_case(kind, function, settings):
     points = [p.detach().tolist()]
     grads = []
     state = {}
+    scalars = {}
     for _ in range(STEPS):
         opt.zero_grad()
         loss = f(p[0], p[1])
@@ -91,7 +97,9 @@ def run_case(kind, function, settings):
         for torch_name, gradus_name in STATE_NAMES[kind].items():
             if torch_name in st and st[torch_name] is not None:
                 state.setdefault(gradus_name, []).append(st[torch_name].tolist())
-    return points, grads, state
+        for torch_name, gradus_name in SCALAR_STATE_NAMES[kind].items():
+            scalars.setdefault(gradus_name, []).append(float(st[torch_name]))
+    return points, grads, state, scalars
 
 
 def main():
@@ -100,14 +108,16 @@ def main():
     for function in FUNCTIONS:
         for variant, extra in SGD_VARIANTS.items():
             settings = {"lr": SGD_LR[function], **extra}
-            points, grads, state = run_case("sgd", function, settings)
+            points, grads, state, scalars = run_case("sgd", function, settings)
             cases.append({"name": f"sgd-{variant}-{function}", "optimizer": "gradus.sgd", "function": function,
-                          "settings": settings, "trajectory": points, "gradients": grads, "state": state})
+                          "settings": settings, "trajectory": points, "gradients": grads, "state": state,
+                          "scalar_state": scalars})
         for variant, extra in ADAM_VARIANTS.items():
             settings = {"lr": "0.01", **extra}
-            points, grads, state = run_case("adam", function, settings)
+            points, grads, state, scalars = run_case("adam", function, settings)
             cases.append({"name": f"adam-{variant}-{function}", "optimizer": "gradus.adam", "function": function,
-                          "settings": settings, "trajectory": points, "gradients": grads, "state": state})
+                          "settings": settings, "trajectory": points, "gradients": grads, "state": state,
+                          "scalar_state": scalars})
     out = {"generator": "generate_golden.py", "torch": torch.__version__, "dtype": "float32", "steps": STEPS,
            "cases": cases}
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden_trajectories.json")
