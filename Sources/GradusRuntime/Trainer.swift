@@ -239,7 +239,7 @@ public final class Trainer {
         let k = Double(epoch - config.pruneStartEpoch + 1), n = Double(config.pruneEnd - config.pruneStartEpoch + 1)
         let target = finalSparsity * (1 - Glibc.pow(1 - k / n, 3))
         if let i = pruning.hyperparameters.index(of: "sparsity") { try pruning.hyperparameters.set(i, .real(target)) }
-        try pruning.prune(step: optimizer.stepCount)
+        try pruning.prune(step: optimizer.stepCount, totalSteps: Int64(totalSteps))
         for session in optimizers { pruning.applyToState(of: session) }
     }
 

@@ -14,9 +14,11 @@ public enum PluginStrategy: @unchecked Sendable {
 final class StrategyRecord {
     let strategy: PluginStrategy
     let schema: SchemaIndex
-    init(_ strategy: PluginStrategy, schema: SchemaIndex) {
+    let id: String
+    init(_ strategy: PluginStrategy, schema: SchemaIndex, id: String) {
         self.strategy = strategy
         self.schema = schema
+        self.id = id
     }
 }
 
@@ -141,7 +143,7 @@ public final class GradusLibrary: @unchecked Sendable {
         let raw = UnsafeMutableRawPointer.allocate(byteCount: recordOffset + 8, alignment: 16)
         let descriptor = raw.bindMemory(to: gradus_strategy_descriptor.self, capacity: 1)
         descriptor.initialize(to: c)
-        let record = Unmanaged.passRetained(StrategyRecord(strategy, schema: SchemaIndex(schema)))
+        let record = Unmanaged.passRetained(StrategyRecord(strategy, schema: SchemaIndex(schema), id: info.id))
         raw.advanced(by: recordOffset).storeBytes(of: record.toOpaque(), as: UnsafeMutableRawPointer.self)
         return descriptor
     }

@@ -84,6 +84,10 @@ public struct StepContext {
     public var loss: Double? { raw.pointee.has_loss != 0 ? raw.pointee.loss : nil }
     /// The host services table, for everything else (RNG, gemm, HVPs...).
     public var services: UnsafePointer<gradus_host_services>? { raw.pointee.services }
+    let strategyID: String
+
+    /// Writes one line to the host's log, tagged with this optimizer's id.
+    public func log(_ message: String, level: LogLevel = .info) { hostLog(services, level, strategyID, message) }
 }
 
 /// An optimizer written in Swift. Implement `update` for one parameter; the kit
@@ -115,8 +119,11 @@ final class OptimizerInstance {
     let slotIndex: [String: Int]
     let exactSlots: [Bool]
 
-    init(_ plugin: any OptimizerPlugin, schema: SchemaIndex, services: UnsafePointer<gradus_host_services>?) {
+    let id: String
+
+    init(_ plugin: any OptimizerPlugin, schema: SchemaIndex, services: UnsafePointer<gradus_host_services>?, id: String) {
         self.plugin = plugin
+        self.id = id
         self.schema = schema
         self.services = services
         let declared = plugin.stateSlots
@@ -143,7 +150,8 @@ final class OptimizerInstance {
     deinit { slots.deallocate() }
 
     func step(_ ctx: UnsafePointer<gradus_step_context>, _ group: UnsafePointer<gradus_param_group>) throws {
-        let context = StepContext(raw: ctx, hyperparameters: HyperparameterValues(ctx.pointee.hyperparameters, schema: schema))
+        let context = StepContext(raw: ctx, hyperparameters: HyperparameterValues(ctx.pointee.hyperparameters, schema: schema),
+                                  strategyID: id)
         let g = group.pointee
         guard let params = g.params else { return }
         for i in 0..<Int(g.count) {
@@ -187,7 +195,7 @@ enum OptimizerThunks {
                 if plugin.stateSlots.contains(where: { $0.shape == .exactScalar }), GradusLibrary.negotiatedMinor < 1 {
                     throw PluginError.version("exact scalar state slots need a host speaking ABI 1.1; this one negotiated 1.\(GradusLibrary.negotiatedMinor)")
                 }
-                let instance = OptimizerInstance(plugin, schema: record.schema, services: services)
+                let instance = OptimizerInstance(plugin, schema: record.schema, services: services, id: record.id)
                 out.pointee = Unmanaged.passRetained(instance).toOpaque()
             }
         }

@@ -28,13 +28,26 @@ public struct PrunePlan: Sendable {
     }
 }
 
-/// Where the run is when the pruner is asked.
+/// Where the run is when the pruner is asked, and the host's services.
+///
+/// What a pruner receives during `gradus train`: it is called at the end of each epoch of the
+/// pruning window with the weights as they are, the current masks, and the gradient of the last
+/// mini-batch of that epoch with the already-pruned entries zeroed. The host's sparsity ramp
+/// (Zhu & Gupta) writes the current target into the hyperparameter named exactly `sparsity` (a
+/// pruner without one is called with its own settings unchanged).
 public struct PruneContext {
+    /// Optimizer steps done so far.
     public let step: Int64
-    /// 0 when unknown.
+    /// The planned length of the run in steps (0 only outside a training run, e.g. `plugins check`).
     public let totalSteps: Int64
     /// The pruner's hyperparameters at this call, schedules applied (e.g. the current target sparsity).
     public let hyperparameters: HyperparameterValues
+    /// The host services table (RNG, gemm, logging...).
+    public let services: UnsafePointer<gradus_host_services>?
+    let strategyID: String
+
+    /// Writes one line to the host's log, tagged with this pruner's id.
+    public func log(_ message: String, level: LogLevel = .info) { hostLog(services, level, strategyID, message) }
 }
 
 /// A pruner that scores weights; the host ranks, masks, and applies masks to
@@ -56,8 +69,9 @@ final class PrunerInstance {
     var plugin: any PrunerPlugin
     let services: UnsafePointer<gradus_host_services>?
     let schema: SchemaIndex
-    init(_ plugin: any PrunerPlugin, services: UnsafePointer<gradus_host_services>?, schema: SchemaIndex) {
-        self.plugin = plugin; self.services = services; self.schema = schema
+    let id: String
+    init(_ plugin: any PrunerPlugin, services: UnsafePointer<gradus_host_services>?, schema: SchemaIndex, id: String) {
+        self.plugin = plugin; self.services = services; self.schema = schema; self.id = id
     }
 }
 
@@ -73,7 +87,8 @@ enum PrunerThunks {
                     throw PluginError.invalidArgument("create called with a descriptor this library did not publish")
                 }
                 let plugin = try type.init(HyperparameterValues(hp, schema: record.schema))
-                out.pointee = Unmanaged.passRetained(PrunerInstance(plugin, services: services, schema: record.schema)).toOpaque()
+                out.pointee = Unmanaged.passRetained(PrunerInstance(plugin, services: services, schema: record.schema,
+                                                                    id: record.id)).toOpaque()
             }
         }
         v.destroy = { instance in
@@ -97,7 +112,8 @@ enum PrunerThunks {
                     }
                 }
                 let context = PruneContext(step: ctx.pointee.step, totalSteps: ctx.pointee.total_steps,
-                                           hyperparameters: HyperparameterValues(ctx.pointee.hyperparameters, schema: box.schema))
+                                           hyperparameters: HyperparameterValues(ctx.pointee.hyperparameters, schema: box.schema),
+                                           services: ctx.pointee.services, strategyID: box.id)
                 let p = try box.plugin.score(list, context)
                 plan.pointee.sparsity = p.sparsity
                 plan.pointee.scope = p.scope.rawValue
