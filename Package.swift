@@ -19,7 +19,7 @@ func builtinPlugin(_ name: String, kind: String) -> (Product, Target) {
             name: "Plugin\(name)",
             dependencies: ["GradusPluginKit"],
             path: "Plugins/\(kind)/\(name)",
-            // A plugin exports its entry symbol and nothing else (DESIGN.md §2).
+            // A plugin exports its entry symbol and nothing else (docs/ABI.md).
             swiftSettings: cpuSettings,
             linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=\(Context.packageDirectory)/SDK/plugin-exports.map"])]
         )
@@ -68,7 +68,7 @@ let package = Package(
         .target(name: "CGradusHost", path: "Sources/CGradusHost"),
         // Host side.
         .target(name: "GradusCore", dependencies: ["COpenBLAS"]),
-        .target(name: "GradusNN", dependencies: ["GradusCore"]),
+        .target(name: "GradusNN", dependencies: ["GradusCore", "CGradusABI"]),
         .target(name: "GradusRuntime", dependencies: ["CGradusABI", "CFFI", "CGradusHost", "GradusCore", "GradusNN",
                                                       .product(name: "Yams", package: "Yams")],
                 resources: [.copy("Resources")]),
@@ -77,9 +77,14 @@ let package = Package(
             dependencies: ["GradusRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "gradus-bench", dependencies: ["GradusRuntime", "GradusNN", "GradusCore"], path: "Benchmarks/Swift"),
+        // Tests, one target per layer; fixtures and helpers shared through GradusTestSupport.
+        .target(name: "GradusTestSupport", dependencies: ["GradusRuntime"], path: "Tests/GradusTestSupport",
+                resources: [.copy("Fixtures")]),
         .testTarget(name: "GradusCoreTests", dependencies: ["GradusCore"]),
-        .testTarget(name: "GradusRuntimeTests", dependencies: ["GradusRuntime", "CGradusABI"],
-                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "GradusRuntimeTests", dependencies: ["GradusRuntime", "CGradusABI", "GradusTestSupport"]),
+        .testTarget(name: "BuiltinPluginTests", dependencies: ["GradusRuntime", "GradusTestSupport"]),
+        .testTarget(name: "GradusPluginKitTests", dependencies: ["GradusRuntime", "GradusTestSupport"]),
+        .testTarget(name: "GradusCLITests", dependencies: ["GradusRuntime", "GradusCore", "GradusTestSupport"]),
     ] + plugins.map(\.1) + fuzzTargets,
     swiftLanguageModes: [.v5]
 )

@@ -7,7 +7,7 @@ build), run in this one invocation, printed as Gradus/PyTorch and Gradus/JAX rat
     python Benchmarks/compare.py            # when gradus-bench is built and torch (and jax) import
 
 Gradus runs twice: with the environment as set, and with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
-unset for the benchmark alone (DESIGN.md §8). Medians of repeated runs; nothing is asserted.
+unset for the benchmark alone (README, "Benchmarks"). Medians of repeated runs; nothing is asserted.
 """
 import json
 import os

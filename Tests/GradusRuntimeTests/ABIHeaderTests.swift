@@ -1,5 +1,6 @@
 import CGradusABI
 import XCTest
+import GradusTestSupport
 
 /// The C headers: they compile warning-free as C99, C11 and C++17, and the layout of every
 /// struct is recorded per minor (Fixtures/abi_layout_v1_<minor>.txt): the current layout must
@@ -20,15 +21,14 @@ final class ABIHeaderTests: XCTestCase {
 
     func testStructLayoutsAreFrozen() throws {
         let dir = try TestSupport.temporaryDirectory()
-        let url = try XCTUnwrap(Bundle.module.url(forResource: "abi_layout", withExtension: "c", subdirectory: "Fixtures"))
+        let url = URL(fileURLWithPath: try TestSupport.fixturePath("abi_layout.c"))
         let (cc, _, ccErr) = try TestSupport.run("/usr/bin/env", ["cc", "-std=c99", "-Wall", "-Wextra", "-pedantic", "-Werror",
                                                                   "-I", TestSupport.includeDirectory, "-o", dir + "/layout", url.path])
         XCTAssertEqual(cc, 0, ccErr)
         let (status, output, _) = try TestSupport.run(dir + "/layout", [])
         XCTAssertEqual(status, 0)
         func record(_ minor: Int) throws -> String {
-            try String(contentsOf: XCTUnwrap(Bundle.module.url(forResource: "abi_layout_v1_\(minor)", withExtension: "txt",
-                                                               subdirectory: "Fixtures")), encoding: .utf8)
+            try String(contentsOfFile: TestSupport.fixturePath("abi_layout_v1_\(minor).txt"), encoding: .utf8)
         }
         XCTAssertEqual(output, try record(Int(GRADUS_ABI_MINOR)), "the layout differs from Fixtures/abi_layout_v1_\(GRADUS_ABI_MINOR).txt")
         let now = Dictionary(uniqueKeysWithValues: output.split(separator: "\n").map { line -> (String, Int) in

@@ -1,5 +1,6 @@
 import XCTest
 @testable import GradusRuntime
+import GradusTestSupport
 
 /// Plugins of every minor of ABI 1 keep working: one answering minor 0 (built against the 1.0
 /// header) loads and steps; one answering 1 gets exact (F64) scalar slots that checkpoint as F64;

@@ -3,6 +3,7 @@ import XCTest
 import GradusCore
 import GradusNN
 import CGradusABI
+import GradusTestSupport
 
 /// The activation service: a C optimizer that declares needs_activations reads each layer's
 /// input, output and output gradient, recorded by forward hooks during the step.

@@ -1,6 +1,7 @@
 import XCTest
 import Foundation
 @testable import GradusRuntime
+import GradusTestSupport
 
 /// The IDX and NPY loaders on files written by numpy and in MNIST's layout
 /// (Fixtures/generate_golden.py), and their errors on damaged files.
@@ -29,7 +30,7 @@ final class ArrayFileTests: XCTestCase {
         let labels = try TestSupport.fixturePath("tiny-labels-idx1-ubyte")
         func message(_ bytes: Data, labels: String? = nil) -> String {
             let path = dir + "/x.bin"
-            FileManager.default.createFile(atPath: path, contents: bytes)
+            _ = FileManager.default.createFile(atPath: path, contents: bytes)
             do { _ = try Dataset.load(path, labels: labels); return "no error" } catch { return "\(error)".replacingOccurrences(of: dir, with: "D") }
         }
         XCTAssertEqual(message(Data([0, 0, 8, 3] + [UInt8](repeating: 0xFF, count: 12)), labels: labels),
@@ -51,7 +52,7 @@ final class ArrayFileTests: XCTestCase {
         XCTAssertEqual(message(fortran, labels: labels), "D/x.bin: NPY array is in Fortran order; save it with numpy.ascontiguousarray first")
         // Labels that do not match the features.
         let fewLabels = dir + "/few.idx"
-        FileManager.default.createFile(atPath: fewLabels, contents: Data([0, 0, 8, 1, 0, 0, 0, 2, 1, 1]))
+        _ = FileManager.default.createFile(atPath: fewLabels, contents: Data([0, 0, 8, 1, 0, 0, 0, 2, 1, 1]))
         XCTAssertEqual(message(images, labels: fewLabels), "D/few.idx: shape [2], expected [5] (one label per row of D/x.bin)")
     }
 

@@ -1,6 +1,7 @@
 import XCTest
 @testable import GradusRuntime
 import GradusCore
+import GradusTestSupport
 
 /// Checkpoints: resuming is bit-identical to never stopping; bad files are refused clearly.
 final class CheckpointTests: XCTestCase {

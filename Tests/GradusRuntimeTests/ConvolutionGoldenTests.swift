@@ -1,6 +1,7 @@
 import XCTest
 import GradusCore
 @testable import GradusRuntime
+import GradusTestSupport
 
 /// conv2d, max_pool2d and avg_pool2d against torch.nn.functional (Fixtures/convolution.json):
 /// outputs and the gradients of every input for a random upstream gradient.

@@ -1,5 +1,6 @@
 import XCTest
 @testable import GradusRuntime
+import GradusTestSupport
 
 /// Function plugins through libffi: every argument and return type, binding by name,
 /// and clear errors for a missing argument or a value of the wrong type.
@@ -9,7 +10,7 @@ final class FunctionCallTests: XCTestCase {
     override class func setUp() {
         super.setUp()
         guard let dir = try? TestSupport.temporaryDirectory(),
-              let url = Bundle.module.url(forResource: "test_plugin", withExtension: "c", subdirectory: "Fixtures"),
+              let path = try? TestSupport.fixturePath("test_plugin.c"), let url = Optional(URL(fileURLWithPath: path)),
               let source = try? String(contentsOf: url, encoding: .utf8) else { return }
         try? TestSupport.compileC(source, to: dir + "/functions.so")
         library = try? PluginLoader.load(dir + "/functions.so")

@@ -2,6 +2,7 @@ import XCTest
 @testable import GradusRuntime
 import GradusCore
 import GradusNN
+import GradusTestSupport
 
 /// The autodiff services a plugin reaches through the host table during a training step.
 final class HostServicesTests: XCTestCase {

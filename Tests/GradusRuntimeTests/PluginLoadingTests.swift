@@ -1,6 +1,7 @@
 import XCTest
 @testable import GradusRuntime
 import CGradusABI
+import GradusTestSupport
 
 /// Negotiation and validation: one deliberately broken plugin per rejection reason,
 /// built from Fixtures/test_plugin.c with `cc`; the host rejects each with one line
@@ -12,7 +13,7 @@ final class PluginLoadingTests: XCTestCase {
     override class func setUp() {
         super.setUp()
         dir = (try? TestSupport.temporaryDirectory()) ?? "/tmp"
-        source = (try? String(contentsOf: Bundle.module.url(forResource: "test_plugin", withExtension: "c", subdirectory: "Fixtures")!,
+        source = (try? String(contentsOf: URL(fileURLWithPath: (try? TestSupport.fixturePath("test_plugin.c")) ?? ""),
                               encoding: .utf8)) ?? ""
     }
 

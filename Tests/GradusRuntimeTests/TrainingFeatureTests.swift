@@ -2,6 +2,7 @@ import XCTest
 import GradusCore
 import GradusNN
 @testable import GradusRuntime
+import GradusTestSupport
 
 /// The CNN with BatchNorm, parameter groups, schedules during training and mid-epoch resume.
 final class TrainingFeatureTests: XCTestCase {

@@ -1,5 +1,6 @@
 import XCTest
 @testable import GradusRuntime
+import GradusTestSupport
 
 /// End-to-end training through the optimizer plugins, and the run configuration.
 final class TrainingTests: XCTestCase {

@@ -67,7 +67,7 @@ public struct Parameter {
 
     /// The parameter's name, e.g. `layers.0.weight`.
     public var name: String { raw.pointee.name.map { String(cString: $0) } ?? "" }
-    public var role: ParameterRole { ParameterRole(rawValue: raw.pointee.role) ?? .unknown }
+    public var role: ParameterRole { ParameterRole(rawValue: raw.pointee.role) }
     public var count: Int { value.count }
     /// The shape of the parameter.
     public var shape: [Int] { (try? TensorView(raw.pointee.value!))?.shape ?? [value.count] }

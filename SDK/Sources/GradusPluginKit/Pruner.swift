@@ -10,7 +10,7 @@ public struct PruneTarget {
     /// Write importance scores here: higher means more important (kept longer).
     public let scores: TensorView
     public var name: String { raw.pointee.name.map { String(cString: $0) } ?? "" }
-    public var role: ParameterRole { ParameterRole(rawValue: raw.pointee.role) ?? .unknown }
+    public var role: ParameterRole { ParameterRole(rawValue: raw.pointee.role) }
 }
 
 /// Over which tensors one threshold is taken.

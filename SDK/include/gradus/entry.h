@@ -27,7 +27,7 @@
 #define GRADUS_KIND_PRUNER     3
 #define GRADUS_KIND_FUNCTION   4
 
-/* Capability flags: what a strategy needs from the host (ALGORITHMS.md §6.2). */
+/* Capability flags: what a strategy needs from the host (docs/ABI.md). */
 #define GRADUS_CAP_NEEDS_LOSS              (1ull << 0)
 #define GRADUS_CAP_NEEDS_CLOSURE           (1ull << 1)
 #define GRADUS_CAP_NEEDS_SAMPLING_CONTEXT  (1ull << 2)

@@ -1,5 +1,6 @@
 import XCTest
 @testable import GradusRuntime
+import GradusTestSupport
 
 /// The SDK examples, built out of tree the way a stranger would build them, then
 /// loaded by the same loader as the built-ins and run.

@@ -1,11 +1,11 @@
 import Foundation
 import XCTest
-@testable import GradusRuntime
+import GradusRuntime
 
 /// Shared helpers: where the built plugins are, temporary folders, compiling C with `cc`.
-enum TestSupport {
+public enum TestSupport {
     /// The folder `swift build` put the products in (the test bundle sits there too).
-    static let buildDirectory: String = {
+    public static let buildDirectory: String = {
         let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var dir = (exe as NSString).deletingLastPathComponent
         // The XCTest runner may live inside the .xctest bundle folder on some layouts.
@@ -16,16 +16,16 @@ enum TestSupport {
     }()
 
     /// The repository root (Tests/GradusRuntimeTests/<this file> is three levels down).
-    static let repositoryRoot: String = {
+    public static let repositoryRoot: String = {
         var url = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { url.deleteLastPathComponent() }
         return url.path
     }()
 
-    static var includeDirectory: String { repositoryRoot + "/SDK/include" }
+    public static var includeDirectory: String { repositoryRoot + "/SDK/include" }
 
     /// A registry of the built-in plugins only (no environment, no other paths).
-    static func builtinRegistry(file: StaticString = #filePath, line: UInt = #line) -> PluginRegistry {
+    public static func builtinRegistry(file: StaticString = #filePath, line: UInt = #line) -> PluginRegistry {
         var search = PluginSearch()
         search.environmentPath = nil
         search.builtinFolders = [.init(path: buildDirectory, prefix: "libGradusPlugin")]
@@ -36,7 +36,7 @@ enum TestSupport {
     }
 
     /// A registry holding only the plugin compiled from `cSource` (no built-ins, no environment).
-    static func registry(compilingC cSource: String, name: String = "probe") throws -> PluginRegistry {
+    public static func registry(compilingC cSource: String, name: String = "probe") throws -> PluginRegistry {
         let dir = try temporaryDirectory()
         try compileC(cSource, to: dir + "/\(name).so")
         var search = PluginSearch()
@@ -49,7 +49,7 @@ enum TestSupport {
     /// C source of an optimizer plugin `id` that declares scalar or parameter-shaped `slots`
     /// ("name" or "name[]") and runs `step` as the body of its step function, with `c` (the step
     /// context), `g` (the group) and `h` (the host services) in scope. For probing host services.
-    static func probeOptimizer(id: String, capabilities: String, slots: [String], step: String) -> String {
+    public static func probeOptimizer(id: String, capabilities: String, slots: [String], step: String) -> String {
         let slotRows = slots.map { s in
             let like = s.hasSuffix("[]")
             return "    { sizeof(gradus_state_slot), 0, \"\(like ? String(s.dropLast(2)) : s)\", \(like ? "GRADUS_SLOT_LIKE_PARAM" : "GRADUS_SLOT_SCALAR"), 0, 0.0 },"
@@ -81,14 +81,14 @@ enum TestSupport {
     }
 
     /// A normalizer session of a built-in plugin.
-    static func normalizerSession(_ id: String, _ shape: [Int], _ settings: [(String, String)] = [], dims: Int = 1) throws -> NormalizerSession {
+    public static func normalizerSession(_ id: String, _ shape: [Int], _ settings: [(String, String)] = [], dims: Int = 1) throws -> NormalizerSession {
         let s = try builtinRegistry().require(id, kind: .normalizer)
         let hp = try HyperparameterSet(schema: s.hyperparameters, overrides: settings, owner: s.id)
         return try NormalizerSession(strategy: s, hyperparameters: hp, inputShape: shape, normalizedDims: dims)
     }
 
     /// Element-wise |a − b| ≤ tol·max(1, |b|) against reference values.
-    static func assertClose(_ a: [Float], _ b: [Double], _ tol: Float, _ what: String, line: UInt = #line) {
+    public static func assertClose(_ a: [Float], _ b: [Double], _ tol: Float, _ what: String, line: UInt = #line) {
         XCTAssertEqual(a.count, b.count, what, line: line)
         for (i, (x, y)) in zip(a, b).enumerated() {
             XCTAssertLessThanOrEqual(abs(x - Float(y)), tol * max(1, abs(Float(y))), "\(what)[\(i)]: \(x) vs reference \(y)", line: line)
@@ -96,7 +96,7 @@ enum TestSupport {
     }
 
     /// A fresh private (0700) temporary folder.
-    static func temporaryDirectory() throws -> String {
+    public static func temporaryDirectory() throws -> String {
         var template = Array(((NSTemporaryDirectory() as NSString).appendingPathComponent("gradus-test-XXXXXX")).utf8CString)
         guard let p = mkdtemp(&template) else { throw GradusError("mkdtemp failed") }
         return String(cString: p)
@@ -104,7 +104,7 @@ enum TestSupport {
 
     /// Runs a program; returns (status, stdout, stderr).
     @discardableResult
-    static func run(_ program: String, _ arguments: [String], environment: [String: String]? = nil,
+    public static func run(_ program: String, _ arguments: [String], environment: [String: String]? = nil,
                     directory: String? = nil) throws -> (Int32, String, String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: program)
@@ -123,7 +123,7 @@ enum TestSupport {
 
     /// Compiles C `source` into a shared library at `output` with the SDK headers; fails the test on error.
     /// `strict` adds -Wall -Wextra -Werror (off for the deliberately broken variants).
-    static func compileC(_ source: String, to output: String, flags: [String] = [], strict: Bool = true) throws {
+    public static func compileC(_ source: String, to output: String, flags: [String] = [], strict: Bool = true) throws {
         let src = try temporaryDirectory() + "/" + ((output as NSString).lastPathComponent as NSString).deletingPathExtension + ".c"
         try source.write(toFile: src, atomically: true, encoding: .utf8)
         let warnings = strict ? ["-Wall", "-Wextra", "-Werror"] : ["-w"]
@@ -134,14 +134,14 @@ enum TestSupport {
 
     /// Loads a JSON fixture from the test bundle's resources.
     /// The path of a fixture file shipped with the tests.
-    static func fixturePath(_ file: String) throws -> String {
+    public static func fixturePath(_ file: String) throws -> String {
         guard let url = Bundle.module.url(forResource: file, withExtension: nil, subdirectory: "Fixtures") else {
             throw GradusError("fixture \(file) not found")
         }
         return url.path
     }
 
-    static func fixture(_ name: String) throws -> Any {
+    public static func fixture(_ name: String) throws -> Any {
         guard let url = Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures") else {
             throw GradusError("fixture \(name).json not found")
         }

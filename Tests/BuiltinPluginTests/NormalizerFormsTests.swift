@@ -3,6 +3,7 @@ import GradusCore
 import GradusNN
 import CGradusABI
 @testable import GradusRuntime
+import GradusTestSupport
 
 /// BatchNorm against torch.nn.functional.batch_norm (Fixtures/batchnorm.json) in both forms,
 /// LayerNorm's graph form against its kernel form, second-order gradients through a graph-form

@@ -1,5 +1,6 @@
 import XCTest
 @testable import GradusRuntime
+import GradusTestSupport
 
 /// What a pruner sees during `gradus train`: the run's length in steps (not 0), the host's
 /// logging service, and a sparsity that the host's ramp writes into its `sparsity` value.

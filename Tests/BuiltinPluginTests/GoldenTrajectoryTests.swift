@@ -1,5 +1,6 @@
 import XCTest
 @testable import GradusRuntime
+import GradusTestSupport
 
 /// SGD and Adam against torch.optim, step by step, parameters and state
 /// (fixtures from Fixtures/generate_golden.py).

@@ -1,6 +1,6 @@
 import GradusCore
 
-/// The metamorphic test kit applied to any plugin (DESIGN.md §7): properties every
+/// The metamorphic test kit applied to any plugin (docs/ABI.md; SDK/README.md): properties every
 /// strategy of a kind must have, checked through the same host paths a run uses.
 public enum PluginCheck {
     /// The outcome of one property.

@@ -1,4 +1,5 @@
 import XCTest
+import GradusTestSupport
 
 /// The `gradus` binary as a user runs it.
 final class CLITests: XCTestCase {

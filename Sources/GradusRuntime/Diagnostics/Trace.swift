@@ -14,17 +14,6 @@ public struct TracePoint: Equatable, Sendable {
     }
 }
 
-/// A schedule applied to one hyperparameter during a run.
-public struct ScheduledHyperparameter {
-    public let hyperparameter: String
-    public let caller: FunctionCaller
-    /// Arguments from the configuration; `step`, `base` and `total_steps` are bound by the run.
-    public let arguments: [String: FFIArgument]
-    public init(hyperparameter: String, caller: FunctionCaller, arguments: [String: FFIArgument]) {
-        self.hyperparameter = hyperparameter; self.caller = caller; self.arguments = arguments
-    }
-}
-
 /// The autodiff services on a test function at the current point: its value, Hessian-vector
 /// products and re-evaluation elsewhere, all from the core.
 final class TestFunctionRunContext: RunContext {

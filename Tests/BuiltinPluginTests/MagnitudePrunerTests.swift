@@ -1,5 +1,6 @@
 import XCTest
 @testable import GradusRuntime
+import GradusTestSupport
 
 /// The magnitude pruner's masks on hand-made tensors, and the host's mask application.
 final class MagnitudePrunerTests: XCTestCase {

@@ -1,5 +1,6 @@
 import CGradusABI
 import GradusCore
+import GradusNN
 
 /// A float32 buffer the host owns, with a C tensor view onto it that stays valid
 /// as long as this object lives (so the view is built once, not per call).
@@ -65,18 +66,14 @@ public final class HostTensor {
     }
 }
 
-/// Parameter roles (`GRADUS_ROLE_*`), host side.
-public enum Role: Int32, Sendable {
-    case unknown = 0, matrix, bias, normGain, normBias, embedding, head, vector
-}
 
 /// A named parameter with its value and gradient.
 public final class HostParameter {
     public let name: String
-    public let role: Role
+    public let role: ParameterRole
     public let value: HostTensor
     public let grad: HostTensor
-    public init(name: String, role: Role, shape: [Int], values: [Float]? = nil) {
+    public init(name: String, role: ParameterRole, shape: [Int], values: [Float]? = nil) {
         self.name = name
         self.role = role
         value = values.map { HostTensor(shape: shape, values: $0) } ?? HostTensor(shape: shape)
@@ -84,7 +81,7 @@ public final class HostParameter {
     }
 
     /// A parameter whose values live in `storage` (shared with the model's tensors).
-    public init(name: String, role: Role, shape: [Int], storage: TensorStorage) {
+    public init(name: String, role: ParameterRole, shape: [Int], storage: TensorStorage) {
         self.name = name
         self.role = role
         value = HostTensor(shape: shape, backing: storage)

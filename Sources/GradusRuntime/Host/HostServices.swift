@@ -2,18 +2,6 @@ import CGradusABI
 import Foundation
 import GradusCore
 
-/// Where the host's log and plugin log lines go. Replaceable (tests capture it).
-public final class HostLog: @unchecked Sendable {
-    public static let shared = HostLog()
-    private let lock = NSLock()
-    private var sink: (String) -> Void = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
-    /// Lowest level written (GRADUS_LOG_*).
-    public var minimumLevel: Int32 = GRADUS_LOG_INFO
-
-    public func setSink(_ sink: @escaping (String) -> Void) { lock.withLock { self.sink = sink } }
-    public func write(_ line: String) { lock.withLock { sink(line) } }
-}
-
 /// The last error a plugin reported on this thread through `set_error`.
 final class PluginErrorSlot: @unchecked Sendable {
     static let shared = PluginErrorSlot()
@@ -23,16 +11,6 @@ final class PluginErrorSlot: @unchecked Sendable {
     func set(_ status: Int32, _ message: String) { lock.withLock { messages[pthread_self()] = (status, message) } }
     /// Takes (and clears) this thread's message.
     func take() -> String? { lock.withLock { messages.removeValue(forKey: pthread_self())?.1 } }
-}
-
-/// A host-owned random stream handed to plugins as `gradus_rng_handle`.
-public final class HostRandomStream {
-    public var stream: RandomStream
-    public init(_ stream: RandomStream) { self.stream = stream }
-    var handle: gradus_rng_handle { OpaquePointer(Unmanaged.passUnretained(self).toOpaque()) }
-    static func from(_ handle: gradus_rng_handle?) -> HostRandomStream? {
-        handle.map { Unmanaged<HostRandomStream>.fromOpaque(UnsafeRawPointer($0)).takeUnretainedValue() }
-    }
 }
 
 /// The host services table (gradus/host.h), built once; it lives for the whole process,
@@ -103,23 +81,3 @@ func unsupported(_ service: String) -> Int32 {
     return GRADUS_ERR_UNSUPPORTED
 }
 
-/// What the host knows about the current step, behind a `gradus_run_handle`.
-/// Runs with an autodiff model answer the services; a trace on a test function
-/// answers the loss only.
-open class RunContext {
-    public init() {}
-    var handle: gradus_run_handle { OpaquePointer(Unmanaged.passUnretained(self).toOpaque()) }
-    static func from(_ h: gradus_run_handle?) -> RunContext? {
-        h.map { Unmanaged<RunContext>.fromOpaque(UnsafeRawPointer($0)).takeUnretainedValue() }
-    }
-    open func loss(_ out: UnsafeMutablePointer<Double>?) -> Int32 { unsupported("loss") }
-    open func hessianVectorProduct(_ v: UnsafePointer<UnsafePointer<Float>?>?, _ out: UnsafePointer<UnsafeMutablePointer<Float>?>?, _ n: UInt32) -> Int32 {
-        unsupported("hessian_vector_product")
-    }
-    open func evaluate(_ p: UnsafePointer<UnsafePointer<Float>?>?, _ n: UInt32, _ loss: UnsafeMutablePointer<Double>?, _ grads: UnsafePointer<UnsafeMutablePointer<Float>?>?) -> Int32 {
-        unsupported("evaluate_at")
-    }
-    open func activation(_ module: UnsafePointer<CChar>?, _ which: Int32, _ out: UnsafeMutablePointer<gradus_tensor_view>?) -> Int32 {
-        unsupported("activation")
-    }
-}

@@ -77,7 +77,7 @@ public final class Trainer {
         model = try Trainer.buildModel(config, data: train, classes: max(train.classes, test.classes), registry: registry,
                                        needsSecondOrder: needsHVP)
         let host = model.parameters.map {
-            HostParameter(name: $0.name, role: Role(rawValue: $0.role.rawValue) ?? .unknown, shape: $0.shape, storage: $0.storage)
+            HostParameter(name: $0.name, role: $0.role, shape: $0.shape, storage: $0.storage)
         }
         hostParameters = host
         let byName = Dictionary(uniqueKeysWithValues: host.map { ($0.name, $0) })

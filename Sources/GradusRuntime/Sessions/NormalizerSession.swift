@@ -1,6 +1,7 @@
 import CGradusABI
 import Foundation
 import GradusCore
+import GradusNN
 
 /// One normalizer plugin instance for one input shape (the batch axis may vary): the host
 /// allocates its parameters and buffers and calls its kernel form or builds its graph form.
@@ -38,7 +39,7 @@ public final class NormalizerSession {
         do {
             try PluginCall.check(strategy.id, "describe") { v.describe!(created, &p, &pc, &b, &bc) }
             parameters = try NormalizerSession.specs(p, pc, strategy.id).map {
-                HostParameter(name: $0.name, role: Role(rawValue: $0.role) ?? .unknown, shape: $0.shape,
+                HostParameter(name: $0.name, role: ParameterRole(rawValue: $0.role), shape: $0.shape,
                               values: Array(repeating: Float($0.initial), count: $0.shape.reduce(1, *)))
             }
             buffers = try NormalizerSession.specs(b, bc, strategy.id).map {

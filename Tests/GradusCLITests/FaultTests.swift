@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import GradusRuntime
+import GradusTestSupport
 
 /// Faults a user meets while a run is under way, through the binary: signals, divergence,
 /// interrupted writes, failing standard output, and plugins that crash or hang.

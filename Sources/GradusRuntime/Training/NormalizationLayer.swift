@@ -39,7 +39,7 @@ public final class PluginNormalization: Module {
             usesGraph = !session.hasKernel || (needsSecondOrder && session.hasGraph)
         }
         parameters = session.parameters.map { p in
-            Parameter(name: name + p.name, role: ParameterRole(rawValue: p.role.rawValue) ?? .unknown,
+            Parameter(name: name + p.name, role: p.role,
                       value: Tensor(shape: p.value.shape, storage: p.value.backing))
         }
         buffers = session.buffers.map { Buffer(name: name + $0.name, shape: $0.tensor.shape, storage: $0.tensor.backing) }

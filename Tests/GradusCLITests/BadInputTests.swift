@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 @testable import GradusRuntime
 import GradusCore
+import GradusTestSupport
 
 /// Every class of bad input a user can give `gradus`, tried through the binary as a user would:
 /// each case must end with exit status 1, exactly one line on stderr starting "gradus: error: "

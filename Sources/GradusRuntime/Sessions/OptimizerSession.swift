@@ -190,48 +190,4 @@ public final class OptimizerSession {
     }
 }
 
-/// One declared optimizer state slot.
-public struct StateSlotSpec: Equatable, Sendable {
-    public enum Kind: Equatable, Sendable {
-        /// The parameter's shape (`GRADUS_SLOT_LIKE_PARAM`).
-        case likeParameter
-        /// One float (`GRADUS_SLOT_SCALAR`).
-        case scalar
-        /// One double (`GRADUS_SLOT_SCALAR_F64`, ABI 1.1): exact counters.
-        case exactScalar
-    }
-    public let name: String
-    public let kind: Kind
-    /// Zeroed where a pruning mask is zero (parameter-shaped slots only).
-    public let masked: Bool
-    public let initial: Double
-    public var likeParameter: Bool { kind == .likeParameter }
-}
 
-/// The saved value of one slot of one parameter.
-public enum SlotValue: Equatable, Sendable {
-    case floats([Float])
-    case exact(Double)
-}
-
-/// What the host can provide in a given kind of run; strategies needing more are refused up front.
-public enum HostCapabilities {
-    /// A trace on a test function: gradients, loss, RNG, shapes and roles, gemm.
-    public static let traceRun: UInt64 = UInt64(GRADUS_CAP_NEEDS_LOSS | GRADUS_CAP_NEEDS_SHAPES | GRADUS_CAP_NEEDS_ROLES
-        | GRADUS_CAP_NEEDS_RNG | GRADUS_CAP_NEEDS_LINALG | GRADUS_CAP_NEEDS_GLOBAL_VIEW
-        | GRADUS_CAP_DECOUPLED_WEIGHT_DECAY)
-
-    /// A training run adds Hessian-vector products, same-batch re-evaluation (closures) and
-    /// layer activations (forward hooks).
-    public static let trainingRun: UInt64 = traceRun | UInt64(GRADUS_CAP_NEEDS_HVP | GRADUS_CAP_NEEDS_CLOSURE | GRADUS_CAP_NEEDS_ACTIVATIONS)
-
-    static let decoupledDecayBit = UInt64(GRADUS_CAP_DECOUPLED_WEIGHT_DECAY)
-    static let globalViewBit = UInt64(GRADUS_CAP_NEEDS_GLOBAL_VIEW)
-
-    static func require(_ s: StrategyDescriptor, available: UInt64) throws {
-        let missing = s.capabilities & ~available
-        guard missing == 0 else {
-            throw GradusError("\(s.id) needs \(Capability.names(missing).joined(separator: ", ")), which this run cannot provide")
-        }
-    }
-}

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Where to look for plugins, in precedence order (DESIGN.md §3).
+/// Where to look for plugins, in precedence order (docs/ARCHITECTURE.md, `Loading/`).
 public struct PluginSearch {
     /// Plugin files named explicitly.
     public var files: [String] = []

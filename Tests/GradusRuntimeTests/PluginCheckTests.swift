@@ -1,8 +1,9 @@
 import XCTest
 @testable import GradusRuntime
+import GradusTestSupport
 
 /// The metamorphic kit (`gradus plugins check`) over every plugin the host finds.
-final class PluginKitTests: XCTestCase {
+final class PluginCheckTests: XCTestCase {
     func testEveryBuiltinPassesTheKit() throws {
         let registry = TestSupport.builtinRegistry()
         var applied = 0

@@ -1,5 +1,6 @@
 import XCTest
 @testable import GradusRuntime
+import GradusTestSupport
 
 /// The LayerNorm plugin's kernel form against torch.nn.functional.layer_norm
 /// (Fixtures/layernorm.json) and against central finite differences.

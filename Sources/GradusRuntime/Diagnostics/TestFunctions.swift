@@ -1,7 +1,7 @@
 import Foundation
 import GradusCore
 
-/// The standard 2-D test functions of ALGORITHMS.md §7, each written once with the core's
+/// The standard 2-D test functions of the README (`gradus trace`), each written once with the core's
 /// differentiable ops: values, gradients and Hessian-vector products all come from autodiff
 /// (float32, the precision of the parameters).
 public struct TestFunction: Sendable {
