@@ -83,6 +83,9 @@ struct Check: ParsableCommand {
                 throw GradusError("\(target): \(error.message)")
             }
         }
+        if target.contains("/") || PluginRegistry.isLibraryName(target) {
+            throw GradusError("\(target): no such plugin file")
+        }
         let registry = plugins.registry()
         guard let s = registry.strategy(target) else {
             throw GradusError("'\(target)' is neither a file nor a known plugin id (available: \(registry.strategies.map(\.id).joined(separator: ", ")))")

@@ -72,7 +72,7 @@ public final class PluginRegistry {
     }
 
     /// `*.so` or a versioned `*.so.1.2`.
-    static func isLibraryName(_ name: String) -> Bool {
+    public static func isLibraryName(_ name: String) -> Bool {
         if name.hasSuffix(".so") { return true }
         guard let range = name.range(of: ".so.", options: .backwards) else { return false }
         return name[range.upperBound...].allSatisfy { $0.isNumber || $0 == "." }
