@@ -83,7 +83,7 @@ let package = Package(
         .testTarget(name: "GradusCoreTests", dependencies: ["GradusCore"]),
         .testTarget(name: "GradusRuntimeTests", dependencies: ["GradusRuntime", "CGradusABI", "GradusTestSupport"]),
         .testTarget(name: "BuiltinPluginTests", dependencies: ["GradusRuntime", "GradusTestSupport"]),
-        .testTarget(name: "GradusPluginKitTests", dependencies: ["GradusRuntime", "GradusTestSupport"]),
+        .testTarget(name: "GradusPluginKitTests", dependencies: ["GradusRuntime", "GradusPluginKit", "GradusTestSupport"]),
         .testTarget(name: "GradusCLITests", dependencies: ["GradusRuntime", "GradusCore", "GradusTestSupport"]),
     ] + plugins.map(\.1) + fuzzTargets,
     swiftLanguageModes: [.v5]

@@ -1,8 +1,9 @@
 import XCTest
 @testable import GradusRuntime
+import GradusCore
 import GradusTestSupport
 
-/// The LayerNorm plugin's kernel form against torch.nn.functional.layer_norm
+/// The LayerNorm plugin's kernel and graph forms against torch.nn.functional.layer_norm
 /// (Fixtures/layernorm.json) and against central finite differences.
 final class LayerNormTests: XCTestCase {
     func session(_ shape: [Int], dims: Int, settings: [(String, String)]) throws -> NormalizerSession {
@@ -33,6 +34,28 @@ final class LayerNormTests: XCTestCase {
             if affine {
                 assertClose(ln.parameters[0].grad.values, c["dweight"] as! [Double], 1e-4, "\(name) dweight")
                 assertClose(ln.parameters[1].grad.values, c["dbias"] as! [Double], 1e-5, "\(name) dbias")
+            }
+        }
+    }
+
+    /// The graph form (host ops, gradients from the autodiff core) against the same torch values.
+    func testGraphFormMatchesTorch() throws {
+        let root = try XCTUnwrap(TestSupport.fixture("layernorm") as? [String: Any])
+        for c in try XCTUnwrap(root["cases"] as? [[String: Any]]) {
+            let name = c["name"] as! String, shape = c["shape"] as! [Int], affine = c["affine"] as! Bool
+            let ln = try session(shape, dims: c["normalized_dims"] as! Int,
+                                 settings: [("eps", "\(c["eps"] as! Double)"), ("elementwise_affine", affine ? "true" : "false")])
+            XCTAssertTrue(ln.hasGraph, name)
+            let xv = Variable(Tensor(shape: shape, scalars: (c["x"] as! [Double]).map(Float.init)), requiresGrad: true)
+            let pv = affine ? [Variable(Tensor(shape: ln.parameters[0].value.shape, scalars: (c["weight"] as! [Double]).map(Float.init)), requiresGrad: true),
+                               Variable(Tensor(shape: ln.parameters[1].value.shape, scalars: (c["bias"] as! [Double]).map(Float.init)), requiresGrad: true)] : []
+            let y = try ln.buildGraph(xv, parameters: pv, train: true, updatesBuffers: false)
+            let g = Autodiff.gradients(of: y, wrt: [xv] + pv, seed: Variable(Tensor(shape: shape, scalars: (c["dy"] as! [Double]).map(Float.init))))
+            assertClose(y.value.scalars, c["y"] as! [Double], 1e-5, "\(name) graph y")
+            assertClose(g[0].value.scalars, c["dx"] as! [Double], 1e-4, "\(name) graph dx")
+            if affine {
+                assertClose(g[1].value.scalars, c["dweight"] as! [Double], 1e-4, "\(name) graph dweight")
+                assertClose(g[2].value.scalars, c["dbias"] as! [Double], 1e-5, "\(name) graph dbias")
             }
         }
     }

@@ -1,4 +1,5 @@
 import XCTest
+@testable import GradusRuntime
 import GradusTestSupport
 
 /// The `gradus` binary as a user runs it.
@@ -140,6 +141,38 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(files[0], files[1], "checkpoints after 1 and 4 threads differ")
     }
 
+    /// A YAML configuration through the CLI: its values reach the run (the checkpoint records
+    /// the configuration), and `--set` overrides it.
+    func testYAMLConfigurationThroughTheCLI() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        try """
+            optimizer:
+              id: sgd
+              lr: 0.05
+              momentum: 0.9
+            model:
+              hidden: [48, 24]
+            normalize: none
+            pruner: magnitude
+            pruner.sparsity: 0.5
+            pruner.scope: global
+            prune_end_epoch: 2
+            epochs: 3
+            """.write(toFile: dir + "/run.yaml", atomically: true, encoding: .utf8)
+        let (status, out, err) = try TestSupport.run(gradus, ["train", dir + "/run.yaml", "--set", "epochs=2", "--checkpoint", dir + "/ck.safetensors"],
+                                                     environment: environment())
+        XCTAssertEqual(status, 0, err)
+        XCTAssertEqual(out.split(separator: "\n").count, 3, "two epochs (--set overrides the file) and the summary")
+        XCTAssertTrue(out.contains("\"sparsity\": 0.5"), out)
+        let saved = try Checkpoint(contentsOf: dir + "/ck.safetensors")
+        XCTAssertEqual(saved.config.optimizer, "sgd")
+        XCTAssertEqual(saved.config.hidden, [48, 24])
+        XCTAssertEqual(saved.config.normalize, "none")
+        XCTAssertEqual(saved.config.epochs, 2)
+        XCTAssertEqual(saved.config.optimizerSettings.map { "\($0.0)=\($0.1)" }, ["lr=0.05", "momentum=0.9"])
+        XCTAssertEqual(saved.weights["layers.0.weight"]?.shape, [48, 64])
+    }
+
     /// On a terminal (a pseudo-terminal from `script`) train draws a progress bar and erases it
     /// before each JSON line; piped, the output is JSON Lines only.
     func testProgressBarOnlyOnATerminal() throws {
@@ -148,7 +181,7 @@ final class CLITests: XCTestCase {
                                                      environment: environment())
         XCTAssertEqual(status, 0, err)
         XCTAssertTrue(tty.contains("\r\u{1B}[Kepoch 1/2 ["), tty)
-        XCTAssertTrue(tty.contains("] 23/23 loss "), tty)
+        XCTAssertTrue(tty.contains("[" + String(repeating: "=", count: 30) + "] 23/23 loss "), "the bar fills at the last batch: \(tty)")
         XCTAssertTrue(tty.contains("\r\u{1B}[K{\"epoch\": 2,"), "the bar is erased before the JSON line")
         let (_, piped, _) = try TestSupport.run(gradus, ["train", "--set", "epochs=2"], environment: environment())
         XCTAssertFalse(piped.contains("\u{1B}"))

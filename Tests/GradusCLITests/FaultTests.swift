@@ -94,6 +94,20 @@ final class FaultTests: XCTestCase {
         XCTAssertNil(try SafeTensors.decode(Data(contentsOf: URL(fileURLWithPath: ck)), source: ck).tensors.values.first { !$0.isFinite })
     }
 
+    /// A NaN gradient under a finite loss stops training at once, naming the parameter, before
+    /// any optimizer sees it.
+    func testANonFiniteGradientUnderAFiniteLossIsCaught() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        try TestSupport.compileC(String(contentsOfFile: TestSupport.fixturePath("broken_plugins.c"), encoding: .utf8),
+                                 to: dir + "/nan.so", flags: ["-DNAN_BACKWARD"])
+        let (status, out, err) = try TestSupport.run(gradus, ["train", "--plugin", dir + "/nan.so", "--set", "normalizer=broken.normalizer",
+                                                              "--set", "normalizer_form=kernel", "--set", "epochs=1"], environment: environment)
+        XCTAssertEqual(status, 1)
+        XCTAssertEqual(out, "")
+        XCTAssertTrue(err.hasPrefix("gradus: error: step 1: the gradient of layers.0.weight is not finite (NaN or Inf) with a finite loss "), err)
+        XCTAssertTrue(err.hasSuffix("; lower the learning rate or check the data\n"), err)
+    }
+
     func testStandardOutputFailuresAreReported() throws {
         let (status, _, err) = try TestSupport.run("/bin/sh", ["-c", "\(gradus) trace --steps 3 > /dev/full"], environment: environment)
         XCTAssertEqual(status, 1)

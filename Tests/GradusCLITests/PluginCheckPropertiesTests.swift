@@ -1,7 +1,7 @@
 import XCTest
 import GradusTestSupport
 
-/// `gradus plugins check` catches every property it claims: for each of its twelve properties a
+/// `gradus plugins check` catches every property it claims: for each of its thirteen properties a
 /// plugin that breaks exactly that one (Fixtures/broken_plugins.c, -DBREAK_<NAME>) must fail that
 /// check and no other, through the command and its exit status; the unbroken plugins pass.
 final class PluginCheckPropertiesTests: XCTestCase {
@@ -14,6 +14,7 @@ final class PluginCheckPropertiesTests: XCTestCase {
         ("BREAK_SAVELOAD", "broken.optimizer", "save and load mid-run equals a continuous run"),
         ("BREAK_SCHEDULE", "broken.optimizer", "schedulable values are read every step"),
         ("BREAK_FINITE", "broken.optimizer", "state stays finite"),
+        ("BREAK_MAXIMIZE", "broken.optimizer", "maximize ascends: maximize with g equals minimize with -g"),
         ("NORMALIZER", "broken.normalizer", nil),
         ("BREAK_FD", "broken.normalizer", "kernel gradients match finite differences"),
         ("BREAK_GRAPH", "broken.normalizer", "graph form matches the kernel form"),
@@ -44,6 +45,6 @@ final class PluginCheckPropertiesTests: XCTestCase {
             XCTAssertTrue(fails.first?.hasPrefix("FAIL  \(id): \(failing) — ") ?? false, "\(macro):\n\(out)")
             XCTAssertTrue(err.hasPrefix("gradus: error: 1 of ") && err.hasSuffix(" check(s) failed\n"), "\(macro): \(err)")
         }
-        XCTAssertEqual(properties.count, 12, "every property of the kit has a plugin that breaks it")
+        XCTAssertEqual(properties.count, 13, "every property of the kit has a plugin that breaks it")
     }
 }

@@ -14,6 +14,29 @@ final class CheckpointTests: XCTestCase {
         return c
     }
 
+    /// Plugins draw from host RNG streams (one per parameter group, one for the pruner); a resumed
+    /// run must continue each stream where it stood, not restart it from the seed.
+    func testRandomStreamsOfEveryGroupAndThePrunerAreRestored() throws {
+        let registry = TestSupport.builtinRegistry()
+        var c = config("adam", [("lr", "0.01")], epochs: 1)
+        c.groupSettings = [("bias", "weight_decay", "0")]
+        c.pruner = "magnitude"
+        let trainer = try Trainer(config: c, registry: registry)
+        try trainer.run()
+        for (k, session) in trainer.optimizers.enumerated() { for _ in 0...k { _ = session.rng.stream.next() } }
+        for _ in 0..<3 { _ = trainer.pruning!.rng.stream.next() }
+        let path = try TestSupport.temporaryDirectory() + "/rng.safetensors"
+        try Checkpoint(trainer).write(to: path)
+        let resumed = try Trainer(config: c, registry: registry)
+        XCTAssertNotEqual(resumed.optimizers.map(\.rng.stream.state.0), trainer.optimizers.map(\.rng.stream.state.0), "streams were advanced")
+        try Checkpoint(contentsOf: path).restore(into: resumed)
+        XCTAssertEqual(trainer.optimizers.count, 2)
+        for (a, b) in zip(resumed.optimizers, trainer.optimizers) {
+            XCTAssertTrue(a.rng.stream.state == b.rng.stream.state, "group \(a.groupName)")
+        }
+        XCTAssertTrue(resumed.pruning!.rng.stream.state == trainer.pruning!.rng.stream.state, "pruner stream")
+    }
+
     func testResumingIsBitIdenticalToAContinuousRun() throws {
         let registry = TestSupport.builtinRegistry()
         for (opt, settings) in [("adam", [("lr", "0.003"), ("amsgrad", "true")]), ("sgd", [("lr", "0.05"), ("momentum", "0.9")])] {

@@ -13,9 +13,9 @@ final class PluginCheckTests: XCTestCase {
                 if r.passed == true { applied += 1 }
             }
         }
-        // 2 optimizers × 7 properties, 2 normalizers × (finite differences, graph = kernel, eval per-sample),
+        // 2 optimizers × 8 properties, 2 normalizers × (finite differences, graph = kernel, eval per-sample),
         // 2 pruner properties, 4 signatures.
-        XCTAssertEqual(applied, 2 * 7 + 2 * 3 + 2 + 4)
+        XCTAssertEqual(applied, 2 * 8 + 2 * 3 + 2 + 4)
     }
 
     /// The kit must catch a plugin that breaks a property, not only pass good ones.

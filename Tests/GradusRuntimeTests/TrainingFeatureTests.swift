@@ -65,6 +65,40 @@ final class TrainingFeatureTests: XCTestCase {
         }
     }
 
+    /// Every role selector forms its group from exactly the parameters of that role.
+    func testEveryRoleSelectorGroupsItsParameters() throws {
+        let cases: [(selector: String, arch: [(String, String)], expected: [String])] = [
+            ("bias", [], ["layers.0.bias", "layers.3.bias"]),
+            ("norm", [], ["layers.1.weight", "layers.1.bias"]),
+            ("norm_gain", [], ["layers.1.weight"]),
+            ("norm_bias", [], ["layers.1.bias"]),
+            ("matrix", [], ["layers.0.weight"]),
+            ("head", [], ["layers.3.weight"]),
+            ("matrix", [("model.arch", "lenet")], ["layers.1.weight", "layers.5.weight", "layers.10.weight"]),
+        ]
+        for (selector, arch, expected) in cases {
+            var cfg = TrainConfig()
+            try TrainConfigParsing.apply([("optimizer", "sgd"), ("normalizer", "layernorm"), ("epochs", "1"),
+                                          ("param_groups.\(selector).lr", "0.5")] + arch, to: &cfg)
+            let trainer = try Trainer(config: cfg, registry: registry)
+            XCTAssertEqual(trainer.optimizers.map(\.groupName), ["default", selector], selector)
+            XCTAssertEqual(trainer.optimizers.last?.parameters.map(\.name), expected, "\(selector) \(arch)")
+            XCTAssertEqual(trainer.optimizers.last?.hyperparameters["lr"]?.numeric, 0.5)
+            XCTAssertFalse(trainer.optimizers[0].parameters.contains { expected.contains($0.name) }, selector)
+        }
+    }
+
+    /// normalizer_form=auto runs the kernel form unless the optimizer needs Hessian-vector products.
+    func testAutoNormalizerFormPicksTheKernelUnlessSecondOrderIsNeeded() throws {
+        for (form, kernel) in [("auto", true), ("kernel", true), ("graph", false)] {
+            var cfg = TrainConfig()
+            try TrainConfigParsing.apply([("normalizer", "batchnorm"), ("normalizer_form", form), ("epochs", "1")], to: &cfg)
+            let layers = try Trainer(config: cfg, registry: registry).model.layers.compactMap { $0 as? PluginNormalization }
+            XCTAssertFalse(layers.isEmpty)
+            XCTAssertTrue(layers.allSatisfy { $0.firstOrderOnly == kernel }, "normalizer_form=\(form)")
+        }
+    }
+
     func testSchedulesDriveHyperparametersDuringTraining() throws {
         var cfg = TrainConfig()
         try TrainConfigParsing.apply([("optimizer.lr", "0.01"), ("schedule.lr", "step"), ("schedule.lr.step_size", "10"),

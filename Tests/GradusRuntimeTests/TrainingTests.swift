@@ -36,6 +36,44 @@ final class TrainingTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(last.testAccuracy, 0.94)
     }
 
+    /// scope=global takes one threshold over every prunable tensor (the layers end up with
+    /// different sparsities, the total on target); scope=layer prunes each tensor to the target.
+    func testGlobalAndLayerScopePruningInTraining() throws {
+        for scope in ["global", "layer"] {
+            var cfg = TrainConfig()
+            try TrainConfigParsing.apply([("model.hidden", "64,32"), ("pruner", "magnitude"), ("pruner.sparsity", "0.5"),
+                                          ("pruner.scope", scope), ("prune_end_epoch", "1"), ("epochs", "1")], to: &cfg)
+            let trainer = try Trainer(config: cfg, registry: TestSupport.builtinRegistry())
+            try trainer.run()
+            let pruning = try XCTUnwrap(trainer.pruning)
+            XCTAssertEqual(pruning.targets.map(\.name), ["layers.0.weight", "layers.2.weight"])
+            let zeros = pruning.masks.map { $0.values.filter { $0 == 0 }.count }, sizes = pruning.masks.map(\.count)
+            XCTAssertEqual(zeros.reduce(0, +), (sizes.reduce(0, +)) / 2, scope)
+            if scope == "layer" {
+                XCTAssertEqual(zeros, sizes.map { $0 / 2 })
+            } else {
+                XCTAssertNotEqual(zeros, sizes.map { $0 / 2 }, "one global threshold leaves the layers at different sparsities")
+            }
+        }
+    }
+
+    /// normalize=standardize centres and scales every feature with the training split's
+    /// statistics; normalize=none keeps the raw values (digits: pixels/16 in [0, 1]).
+    func testNormalizeStandardizesOrKeepsRawFeatures() throws {
+        func trainFeatures(_ normalize: String) throws -> (mean: [Float], std: [Float], min: Float) {
+            var cfg = TrainConfig()
+            try TrainConfigParsing.apply([("normalize", normalize), ("epochs", "1")], to: &cfg)
+            let train = try Trainer(config: cfg, registry: TestSupport.builtinRegistry()).train
+            let stats = train.columnStatistics()
+            return (stats.mean, stats.std, train.features.scalars.min()!)
+        }
+        let standardized = try trainFeatures("standardize"), raw = try trainFeatures("none")
+        XCTAssertTrue(standardized.mean.allSatisfy { abs($0) < 1e-4 })
+        XCTAssertTrue(zip(standardized.std, raw.std).allSatisfy { s, r in r < 1e-6 ? s < 1e-6 : abs(s - 1) < 1e-3 })
+        XCTAssertEqual(raw.min, 0)
+        XCTAssertGreaterThan(raw.mean.max()!, 0.3)
+    }
+
     func testSameSeedGivesTheSameBits() throws {
         var cfg = TrainConfig()
         cfg.epochs = 2

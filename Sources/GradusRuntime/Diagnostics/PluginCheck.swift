@@ -139,6 +139,14 @@ public enum PluginCheck {
                 let (_, x4) = try trajectory(s, [], steps: 2, session: session, gradient: randomGradient)
                 return (bitEqual(x2, x4), "parameters after steps 3-4 with lr scheduled to 0")
             },
+            check("maximize ascends: maximize with g equals minimize with -g") {
+                guard s.hyperparameters.contains(where: { $0.id == "maximize" && $0.type == .flag }) else {
+                    return (nil, "no boolean hyperparameter 'maximize'")
+                }
+                let (_, up) = try trajectory(s, [("maximize", "true")], steps: 4, gradient: randomGradient)
+                let (_, down) = try trajectory(s, [("maximize", "false")], steps: 4) { k, i, n in randomGradient(k, i, n).map { -$0 } }
+                return (bitEqual(up, down), "4 steps with maximize=true versus maximize=false on negated gradients")
+            },
             check("state stays finite") {
                 let (session, x) = try trajectory(s, [], steps: 10, gradient: randomGradient)
                 let finite = x.allSatisfy { $0.allSatisfy(\.isFinite) }

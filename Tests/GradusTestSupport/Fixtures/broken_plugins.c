@@ -7,11 +7,14 @@
 #include <stdlib.h>
 
 #if defined(BREAK_ZERO) || defined(BREAK_LR) || defined(BREAK_DETERMINISM) || defined(BREAK_INDEPENDENCE) \
-    || defined(BREAK_SAVELOAD) || defined(BREAK_SCHEDULE) || defined(BREAK_FINITE) || defined(OPTIMIZER)
+    || defined(BREAK_SAVELOAD) || defined(BREAK_SCHEDULE) || defined(BREAK_FINITE) || defined(BREAK_MAXIMIZE) || defined(OPTIMIZER)
 /* ---- an optimizer: heavy-ball momentum m <- 0.5 m + g; x <- x - lr m ---- */
 typedef struct { double create_lr; int ordinal; float hidden[64]; } instance;
 static int instances;
-static const gradus_hyperparameter schema[] = { GRADUS_REAL("lr", "learning rate", 0.1, 0, 1, GRADUS_HP_SCHEDULABLE) };
+static const gradus_hyperparameter schema[] = {
+    GRADUS_REAL("lr", "learning rate", 0.1, 0, 1, GRADUS_HP_SCHEDULABLE),
+    GRADUS_FLAG("maximize", "ascend instead of descend", 0),
+};
 static const gradus_state_slot slots[] = { GRADUS_SLOT_LIKE_PARAM_("m", 0.0) };
 static int32_t create(const struct gradus_strategy_descriptor *s, const gradus_host_services *h, const gradus_hp_values *hp, void **out) {
     (void)s; (void)h;
@@ -33,21 +36,25 @@ static int32_t step(void *raw, const gradus_step_context *c, const gradus_param_
 #ifdef BREAK_SCHEDULE
     lr = (float)self->create_lr;                        /* caches lr: a schedule cannot change it */
 #endif
+    float sign = gradus_hp(c->hyperparameters, 1)->i64 ? -1.0f : 1.0f;
+#ifdef BREAK_MAXIMIZE
+    sign = 1.0f;                                        /* maximize is declared but ignored */
+#endif
     float first_grad_sum = 0;
-    for (uint32_t k = 0; k < g->count; k++) first_grad_sum += gradus_group_param(g, k)->grad->data[0];
+    for (uint32_t k = 0; k < g->count; k++) first_grad_sum += sign * gradus_group_param(g, k)->grad->data[0];
     for (uint32_t k = 0; k < g->count; k++) {
         const gradus_param *p = gradus_group_param(g, k);
         float *m = p->slots[0]->data;
         for (int64_t e = 0; e < p->value->count; e++) {
-            float grad = p->grad->data[e];
+            float grad = sign * p->grad->data[e];
 #ifdef BREAK_ZERO
             grad += 0.01f;                              /* moves without a gradient */
 #endif
 #ifdef BREAK_INDEPENDENCE
-            grad += 0.1f * (first_grad_sum - p->grad->data[0]);   /* reads the other parameters */
+            grad += 0.1f * (first_grad_sum - sign * p->grad->data[0]);   /* reads the other parameters */
 #endif
 #ifdef BREAK_DETERMINISM
-            if (self->ordinal == 2 && g->count == 2 && c->step >= 4) grad += 1e-3f;  /* a second identical run differs */
+            if (self->ordinal == 2 && g->count == 2 && c->step >= 5) grad += 1e-3f;  /* a second identical run differs */
 #endif
 #ifdef BREAK_SAVELOAD
             float *mm = &self->hidden[(k * 16 + e) % 64];  /* momentum outside the host's slots */
@@ -70,7 +77,7 @@ static const gradus_strategy_descriptor strategy =
     GRADUS_OPTIMIZER("broken.optimizer", "Broken optimizer", "0.0.1", "breaks one property", NULL, 0, schema, &vtable);
 
 #else
-#if defined(BREAK_FD) || defined(BREAK_GRAPH) || defined(BREAK_EVAL) || defined(NORMALIZER)
+#if defined(BREAK_FD) || defined(BREAK_GRAPH) || defined(BREAK_EVAL) || defined(NAN_BACKWARD) || defined(NORMALIZER)
 /* ---- a normalizer: the identity (kernel form; graph form too unless BREAK_FD or BREAK_EVAL) ---- */
 static const gradus_host_services *services;
 static int token;
@@ -105,6 +112,9 @@ static int32_t backward(void *i, int32_t mode, const gradus_tensor_view *x, cons
         dx->data[e] = dy->data[e];
 #ifdef BREAK_FD
         dx->data[e] *= 2;                                /* the wrong derivative */
+#endif
+#ifdef NAN_BACKWARD
+        dx->data[e] = NAN;                               /* a finite loss with a NaN gradient (FaultTests) */
 #endif
     }
     return GRADUS_OK;
