@@ -63,6 +63,29 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(String(lines[0]), "{\"step\": 0, \"x\": [-1.2, 1.0], \"f\": 24.200005}")
     }
 
+    /// JSON has no NaN or Infinity: the lines `train`, `eval` and `trace` print write them as null,
+    /// and paths are escaped, so every line parses as strict JSON.
+    func testJSONLinesAreStrictWithNonFiniteNumbersAndOddPaths() throws {
+        let metrics = EpochMetrics(epoch: 3, trainLoss: .nan, testLoss: .infinity, testAccuracy: 0.5, seconds: 1.25, sparsity: -.infinity)
+        let point = TracePoint(step: 2, x: [.nan, 1], f: .infinity)
+        for line in [metrics.jsonLine, point.jsonLine] {
+            let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], line)
+            XCTAssertTrue(line.contains("null"), line)
+            XCTAssertFalse(line.contains("nan") || line.contains("inf"), line)
+            XCTAssertNotNil(object["step"] ?? object["epoch"])
+        }
+        // eval echoes the checkpoint path: quotes, backslashes and control characters are escaped.
+        let dir = try TestSupport.temporaryDirectory() + "/odd \"name\\ \u{1}"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let ck = dir + "/ck.safetensors"
+        let (status, _, err) = try TestSupport.run(gradus, ["train", "--set", "epochs=1", "--checkpoint", ck], environment: environment())
+        XCTAssertEqual(status, 0, err)
+        let (evalStatus, out, evalErr) = try TestSupport.run(gradus, ["eval", ck], environment: environment())
+        XCTAssertEqual(evalStatus, 0, evalErr)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any], out)
+        XCTAssertEqual(object["checkpoint"] as? String, ck)
+    }
+
     func testTraceWithNegativeStartAndSchedule() throws {
         let (status, out, err) = try TestSupport.run(gradus, [
             "trace", "--optimizer", "gradus.sgd", "--function", "quadratic", "--steps", "4", "--start=-2,0.5",
