@@ -57,7 +57,9 @@ let package = Package(
         // The C ABI: headers only, in SDK/include/gradus.
         .systemLibrary(name: "CGradusABI", path: "SDK/include"),
         // The Swift plugin kit that plugin authors depend on.
-        .target(name: "GradusPluginKit", dependencies: ["CGradusABI", "GradusKitMath"], path: "SDK/Sources/GradusPluginKit",
+        // Swift names for ABI constants (ParameterRole), shared by the kit and the host's models.
+        .target(name: "GradusABITypes", dependencies: ["CGradusABI"], path: "SDK/Sources/GradusABITypes"),
+        .target(name: "GradusPluginKit", dependencies: ["CGradusABI", "GradusABITypes", "GradusKitMath"], path: "SDK/Sources/GradusPluginKit",
                 swiftSettings: [.swiftLanguageMode(.v6)]),
         // Inline math for plugin loops (a vectorisable square root).
         .target(name: "GradusKitMath", path: "SDK/Sources/GradusKitMath"),
@@ -68,7 +70,7 @@ let package = Package(
         .target(name: "CGradusHost", path: "Sources/CGradusHost"),
         // Host side.
         .target(name: "GradusCore", dependencies: ["COpenBLAS"]),
-        .target(name: "GradusNN", dependencies: ["GradusCore", "CGradusABI"]),
+        .target(name: "GradusNN", dependencies: ["GradusCore", "GradusABITypes"]),
         .target(name: "GradusRuntime", dependencies: ["CGradusABI", "CFFI", "CGradusHost", "GradusCore", "GradusNN",
                                                       .product(name: "Yams", package: "Yams")],
                 resources: [.copy("Resources")]),

@@ -34,6 +34,12 @@ def main():
     if base.returncode != 0:
         print(base.stdout[-3000:])
         sys.exit("the unmutated tree does not build")
+    # Every filter must pass on the unmutated tree, so a failure below is the mutation's doing.
+    for tests in sorted({m[4] for m in MUTATIONS if not wanted or any(w in m[0] for w in wanted)}):
+        clean = sh(["swift", "test", "--skip-build", "--disable-swift-testing", "--filter", tests])
+        if clean.returncode != 0:
+            print(clean.stdout[-3000:])
+            sys.exit(f"the tests '{tests}' fail without any mutation")
     caught = missed = 0
     for name, path, find, replace, tests in MUTATIONS:
         if wanted and not any(w in name for w in wanted):

@@ -1,4 +1,6 @@
 @_exported import CGradusABI
+// ParameterRole, shared with the host's models.
+@_exported import GradusABITypes
 // The C math library (pow, exp, log, ...), which bias-corrected optimizers need, comes with the kit.
 @_exported import Glibc
 
