@@ -11,7 +11,7 @@ final class FaultTests: XCTestCase {
 
     /// An optimizer plugin doing plain SGD (lr 0.05) that runs `fault` at step `at`.
     func faultyPlugin(_ id: String, at step: Int, fault: String) throws -> String {
-        let source = "#include <stdlib.h>\n" + TestSupport.probeOptimizer(id: id, capabilities: "0", slots: [], step: """
+        let source = "#include <stdlib.h>\n#include <math.h>\n" + TestSupport.probeOptimizer(id: id, capabilities: "0", slots: [], step: """
             if (c->step == \(step)) { \(fault) }
             for (uint32_t i = 0; i < g->count; i++) {
                 const gradus_param *p = &g->params[i];
@@ -21,7 +21,7 @@ final class FaultTests: XCTestCase {
             return GRADUS_OK;
         """)
         let path = try TestSupport.temporaryDirectory() + "/\(id.replacingOccurrences(of: ".", with: "_")).so"
-        try TestSupport.compileC(source, to: path)
+        try TestSupport.compileC(source, to: path, flags: ["-lm"])
         return path
     }
 
@@ -92,6 +92,22 @@ final class FaultTests: XCTestCase {
         XCTAssertEqual(saved.epoch, epochs)
         XCTAssertTrue(err.hasSuffix("; the last good checkpoint is \(ck) (epoch \(epochs), step \(saved.stepCount))\n"), err)
         XCTAssertNil(try SafeTensors.decode(Data(contentsOf: URL(fileURLWithPath: ck)), source: ck).tensors.values.first { !$0.isFinite })
+    }
+
+    /// Weights that turn non-finite on the last batch of an epoch (the loss of that batch was
+    /// still finite) are never written over the last good checkpoint, which the error names.
+    func testNonFiniteWeightsAreNeverCheckpointed() throws {
+        let plugin = try faultyPlugin("acme.nan_weights", at: 23, fault: "GRADUS_ARRAY_AT(const gradus_param, g->params, 0)->value->data[0] = NAN;")
+        let dir = try TestSupport.temporaryDirectory()
+        let ck = dir + "/ck.safetensors"
+        let (status, out, err) = try TestSupport.run(gradus, ["train", "--plugin", plugin, "--set", "optimizer=acme.nan_weights", "--set", "epochs=2",
+                                                              "--set", "checkpoint_every=10", "--checkpoint", ck], environment: environment)
+        XCTAssertEqual(status, 1)
+        XCTAssertEqual(out, "", "the diverged epoch is not reported as finished")
+        XCTAssertEqual(err, "gradus: error: training diverged: parameter layers.0.weight is not finite at step 23; not writing it to \(ck); the last good checkpoint is \(ck) (epoch 0 + 20 batches, step 20)\n")
+        let saved = try Checkpoint(contentsOf: ck)
+        XCTAssertEqual(saved.stepCount, 20)
+        XCTAssertTrue(saved.weights.values.allSatisfy(\.isFinite))
     }
 
     /// A NaN gradient under a finite loss stops training at once, naming the parameter, before
