@@ -50,8 +50,16 @@ final class FaultTests: XCTestCase {
             let (p, err) = try start(["train", "--set", "epochs=100000", "--checkpoint", ck])
             waitForFile(ck)
             kill(p.processIdentifier, signal)
+            // It must stop on its own; a run that ignores the signal is killed and fails the test.
+            let deadline = Date().addingTimeInterval(60)
+            while p.isRunning, Date() < deadline { usleep(20_000) }
+            if p.isRunning {
+                kill(p.processIdentifier, SIGKILL)
+                p.waitUntilExit()
+                XCTFail("\(HostSignals.name(signal)) did not stop training within 60 s")
+                continue
+            }
             let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            p.waitUntilExit()
             XCTAssertEqual(p.terminationReason, .exit)
             XCTAssertEqual(p.terminationStatus, status, message)
             XCTAssertTrue(message.hasPrefix("gradus: interrupted by \(HostSignals.name(signal)) in epoch "), message)

@@ -105,20 +105,16 @@ public enum TestSupport {
     /// Runs a program; returns (status, stdout, stderr).
     @discardableResult
     public static func run(_ program: String, _ arguments: [String], environment: [String: String]? = nil,
-                    directory: String? = nil) throws -> (Int32, String, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: program)
-        p.arguments = arguments
-        if let environment { p.environment = environment }
-        if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+                           directory: String? = nil, timeout: Double = 600) throws -> (Int32, String, String) {
+        // A time limit, so that a test of something that should stop cannot hang the suite.
+        let outcome = try ChildProcess.run(program, arguments, timeout: timeout, environment: environment, directory: directory)
+        switch outcome.ending {
+        case .exited(let status), .signaled(let status):
+            return (status, outcome.stdout, outcome.stderr)
+        case .timedOut:
+            XCTFail("\(program) \(arguments.joined(separator: " ")) did not finish within \(Int(timeout)) s")
+            return (-1, outcome.stdout, outcome.stderr + "(killed after \(Int(timeout)) s)")
+        }
     }
 
     /// Compiles C `source` into a shared library at `output` with the SDK headers; fails the test on error.

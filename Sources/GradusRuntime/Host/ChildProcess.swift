@@ -17,13 +17,14 @@ public enum ChildProcess {
         public let stderr: String
     }
 
-    /// Runs `program` with `arguments`, waiting at most `timeout` seconds.
+    /// Runs `program` with `arguments` (in `directory` when given), waiting at most `timeout` seconds.
     public static func run(_ program: String, _ arguments: [String], timeout: Double,
-                           environment: [String: String]? = nil) throws -> Outcome {
+                           environment: [String: String]? = nil, directory: String? = nil) throws -> Outcome {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: program)
         p.arguments = arguments
         if let environment { p.environment = environment }
+        if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err

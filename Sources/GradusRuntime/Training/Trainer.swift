@@ -197,12 +197,14 @@ public final class Trainer {
         HostSignals.setCrashNote("the last completed checkpoint is \(checkpoint.path) (\(positionText(completedEpochs, optimizer.stepCount)))")
     }
 
-    /// Marks the position a restored checkpoint holds as the last good one.
-    func resumed(from path: String?, epoch: Int, step: Int64) {
+    /// Marks the position a restored checkpoint holds as the last good one, when the run writes
+    /// its checkpoints to that same file (another file's position says nothing about this one).
+    func resumed(from path: String, epoch: Int, step: Int64) {
+        guard let destination = checkpoint?.path else { return }
+        var a = stat(), b = stat()
+        guard stat(path, &a) == 0, stat(destination, &b) == 0, a.st_dev == b.st_dev, a.st_ino == b.st_ino else { return }
         lastCheckpoint = (epoch, step)
-        if let path, path == checkpoint?.path {
-            HostSignals.setCrashNote("the last completed checkpoint is \(path) (\(positionText(epoch, step)))")
-        }
+        HostSignals.setCrashNote("the last completed checkpoint is \(destination) (\(positionText(epoch, step)))")
     }
 
     private func positionText(_ epoch: Int, _ step: Int64) -> String {
