@@ -7,6 +7,8 @@ import GradusNN
 /// allocates its parameters and buffers and calls its kernel form or builds its graph form.
 public final class NormalizerSession {
     public let strategy: StrategyDescriptor
+    /// The crash reporter's names for the kernel calls (made once).
+    private let labels: (forward: UnsafePointer<CChar>, backward: UnsafePointer<CChar>)
     public let inputShape: [Int]
     /// Parameters in declared order (e.g. weight, bias), initialised as declared.
     public let parameters: [HostParameter]
@@ -21,6 +23,7 @@ public final class NormalizerSession {
             throw GradusError("'\(strategy.id)' is a \(strategy.kind.rawValue), not a normalizer")
         }
         self.strategy = strategy
+        labels = (PluginCall.label(strategy.id, "forward"), PluginCall.label(strategy.id, "backward"))
         self.inputShape = inputShape
         vtable = v
         var cfg = gradus_norm_config()
@@ -97,7 +100,7 @@ public final class NormalizerSession {
         let bufs: [UnsafeMutablePointer<gradus_tensor_view>?] = buffers.map { $0.tensor.view }
         try params.withUnsafeBufferPointer { p in
             try bufs.withUnsafeBufferPointer { b in
-                try PluginCall.check(strategy.id, "forward") {
+                try PluginCall.check(strategy.id, "forward", label: labels.forward) {
                     forward(instance, train ? GRADUS_MODE_TRAIN : GRADUS_MODE_EVAL, x.view, p.baseAddress, b.baseAddress, y.view)
                 }
             }
@@ -122,7 +125,7 @@ public final class NormalizerSession {
         try params.withUnsafeBufferPointer { p in
             try bufs.withUnsafeBufferPointer { b in
                 try grads.withUnsafeBufferPointer { g in
-                    try PluginCall.check(strategy.id, "backward") {
+                    try PluginCall.check(strategy.id, "backward", label: labels.backward) {
                         backward(instance, train ? GRADUS_MODE_TRAIN : GRADUS_MODE_EVAL, x.view, p.baseAddress, b.baseAddress,
                                  dy.view, dx.view, g.baseAddress)
                     }

@@ -29,6 +29,8 @@ public final class OptimizerSession {
     private let cGroupName: UnsafeMutablePointer<CChar>
     /// The parameter group this session steps ("default" unless groups are configured).
     public let groupName: String
+    /// The crash reporter's name for this plugin's step (made once).
+    private let stepLabel: UnsafePointer<CChar>
 
     public init(strategy: StrategyDescriptor, hyperparameters: HyperparameterSet, parameters: [HostParameter],
                 groupName: String = "default", seed: UInt64 = 0, available: UInt64 = HostCapabilities.traceRun) throws {
@@ -39,6 +41,7 @@ public final class OptimizerSession {
         self.strategy = strategy
         self.hyperparameters = hyperparameters
         self.parameters = parameters
+        stepLabel = PluginCall.label(strategy.id, "step")
         vtable = v
         rng = HostRandomStream(RandomStream(seed: seed, stream: strategy.id + "/" + groupName))
         let created = try PluginCall.create(strategy.id) { v.create!(strategy.raw, HostServices.table, hyperparameters.pointer, $0) }
@@ -147,7 +150,7 @@ public final class OptimizerSession {
         ctx.rng = rng.handle
         if let loss { ctx.loss = loss; ctx.has_loss = 1 }
         try withExtendedLifetime(run) {
-            try PluginCall.check(strategy.id, "step") { vtable.step!(instance, &ctx, UnsafePointer(cGroup)) }
+            try PluginCall.check(strategy.id, "step", label: stepLabel) { vtable.step!(instance, &ctx, UnsafePointer(cGroup)) }
         }
         stepCount += 1
     }

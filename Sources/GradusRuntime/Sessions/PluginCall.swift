@@ -9,18 +9,20 @@ import Foundation
 public enum PluginCall {
     /// Runs `body` (a call into plugin `id`'s `function`) with the crash reporter told about it;
     /// nested calls (a plugin calling a host service that calls another plugin) restore the outer one.
+    /// Hot paths (a step, a normalizer's forward) pass the `label` they made once with `label(_:_:)`.
     @inline(__always)
-    public static func during<T>(_ id: String, _ function: String, _ body: () throws -> T) rethrows -> T {
+    public static func during<T>(_ id: String, _ function: String, label made: UnsafePointer<CChar>? = nil,
+                                 _ body: () throws -> T) rethrows -> T {
         let previous = gradus_host_plugin_call()
-        gradus_host_set_plugin_call(label(id, function))
+        gradus_host_set_plugin_call(made ?? label(id, function))
         defer { gradus_host_set_plugin_call(previous) }
         return try body()
     }
 
     /// Calls `body` as `during` does and turns a non-zero status into an error.
-    static func check(_ id: String, _ function: String, _ body: () -> Int32) throws {
+    static func check(_ id: String, _ function: String, label made: UnsafePointer<CChar>? = nil, _ body: () -> Int32) throws {
         _ = PluginErrorSlot.shared.take()
-        let status = during(id, function, body)
+        let status = during(id, function, label: made, body)
         guard status != GRADUS_OK else { return }
         let message = PluginErrorSlot.shared.take() ?? "no message"
         throw GradusError("\(id): \(function) failed (\(statusName(status))): \(message)")
