@@ -154,7 +154,7 @@ final class FaultTests: XCTestCase {
 
         let hanging = try faultyPlugin("acme.hang", at: 1, fault: "for (volatile int spin = 1; spin;) {}")
         let started = Date()
-        let (hangStatus, hangOut, _) = try TestSupport.run(gradus, ["plugins", "check", hanging, "--timeout", "1"], environment: environment)
+        let (hangStatus, hangOut, _) = try TestSupport.run(gradus, ["plugins", "check", hanging, "--timeout", "1"], environment: environment, timeout: 120)
         XCTAssertEqual(hangStatus, 1)
         XCTAssertTrue(hangOut.contains("FAIL  acme.hang: zero gradient is a no-op — timed out after 1 s (stopped with SIGKILL)\n"), hangOut)
         XCTAssertLessThan(Date().timeIntervalSince(started), 50, "every check was stopped by its time limit")
