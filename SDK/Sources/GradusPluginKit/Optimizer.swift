@@ -36,8 +36,9 @@ public struct Parameter {
     public let grad: UnsafeBufferPointer<Float>
     /// The state slots, in the order of `stateSlots`.
     public let slots: [UnsafeMutableBufferPointer<Float>]
-    /// Slot name → position in `slots`, made once per instance.
-    let slotIndex: [String: Int]
+    /// The instance's slot names in `slots` order, made once per instance (a handful of short
+    /// names: a linear scan of inline strings beats hashing them).
+    let slotNames: [String]
 
     /// The buffer of `slot`; an error when this instance did not declare it in `stateSlots`.
     public subscript(_ slot: StateSlot) -> UnsafeMutableBufferPointer<Float> {
@@ -59,8 +60,8 @@ public struct Parameter {
     }
 
     func position(_ slot: StateSlot) throws -> Int {
-        guard let i = slotIndex[slot.name] else {
-            throw PluginError.state("state slot '\(slot.name)' is not among this instance's stateSlots (\(slotIndex.keys.sorted().joined(separator: ", ")))")
+        guard let i = slotNames.firstIndex(of: slot.name) else {
+            throw PluginError.state("state slot '\(slot.name)' is not among this instance's stateSlots (\(slotNames.joined(separator: ", ")))")
         }
         return i
     }
@@ -116,7 +117,7 @@ final class OptimizerInstance {
     let services: UnsafePointer<gradus_host_services>?
     let slots: UnsafeMutablePointer<gradus_state_slot>
     let slotCount: Int
-    let slotIndex: [String: Int]
+    let slotNames: [String]
     let exactSlots: [Bool]
 
     let id: String
@@ -128,7 +129,7 @@ final class OptimizerInstance {
         self.services = services
         let declared = plugin.stateSlots
         slotCount = declared.count
-        slotIndex = Dictionary(declared.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
+        slotNames = declared.map(\.name)
         exactSlots = declared.map { $0.shape == .exactScalar }
         slots = UnsafeMutablePointer<gradus_state_slot>.allocate(capacity: max(1, declared.count))
         for (i, s) in declared.enumerated() {
@@ -174,7 +175,7 @@ final class OptimizerInstance {
                 guard let view = p.pointee.slots?[s] else { throw PluginError.invalidArgument("state slot \(s) is NULL") }
                 slotBuffers.append(try TensorView(view).elements)
             }
-            try plugin.update(Parameter(raw: p, value: value, grad: UnsafeBufferPointer(grad), slots: slotBuffers, slotIndex: slotIndex), context)
+            try plugin.update(Parameter(raw: p, value: value, grad: UnsafeBufferPointer(grad), slots: slotBuffers, slotNames: slotNames), context)
         }
     }
 }

@@ -56,7 +56,7 @@ public final class PluginNormalization: Module {
         let ph = params.map { HostTensor(shape: $0.shape, backing: $0.value.storage, readOnly: true) }
         let y = try session.forward(xh, parameters: ph, train: train)
         if let saved {
-            for (buffer, values) in zip(buffers, saved) { buffer.storage.buffer.update(fromContentsOf: values) }
+            for (buffer, values) in zip(buffers, saved) { _ = buffer.storage.buffer.update(fromContentsOf: values) }
         }
         let session = self.session
         return Variable.custom(Tensor(shape: y.shape, storage: y.backing), inputs: [x] + params) { g in
