@@ -158,7 +158,7 @@ public struct HyperparameterValues {
     }
 
     private func value(_ key: Hyperparameter) -> gradus_hp_value {
-        guard let index = schema.positions[key.id] else { return SchemaIndex.defaultValue(key) }
+        guard let index = schema.position(of: key.id) else { return SchemaIndex.defaultValue(key) }
         guard let raw, let values = raw.pointee.values, index < Int(raw.pointee.count) else {
             return schema.defaults[index]
         }
@@ -186,6 +186,14 @@ public struct HyperparameterValues {
 /// Maps hyperparameter ids to their schema positions, with the defaults as a fallback.
 final class SchemaIndex {
     let positions: [String: Int]
+    /// The ids in schema order: schemas are short and ids are small inline strings, so a scan
+    /// compares a few words where a dictionary would hash (this runs for every read in a step).
+    let ids: [String]
+
+    func position(of id: String) -> Int? {
+        if ids.count <= 16 { return ids.firstIndex(of: id) }
+        return positions[id]
+    }
     let defaults: [gradus_hp_value]
     let enumNames: [String: [String]]
 
@@ -199,6 +207,7 @@ final class SchemaIndex {
             defaults.append(SchemaIndex.defaultValue(h))
         }
         self.positions = positions
+        ids = schema.map(\.id)
         self.defaults = defaults
         self.enumNames = enums
     }
