@@ -72,7 +72,7 @@ struct Check: ParsableCommand {
         abstract: "Run the plugin test kit (no-op on zero gradient, lr = 0, determinism, save/load, finite differences...) on a plugin; each check in a child process with a time limit.")
     @OptionGroup var plugins: PluginOptions
     @Argument(help: "A plugin file (every strategy in it is checked) or a strategy id.") var target: String
-    @Option(help: "Seconds each check may run before it is stopped and counted as failed.") var timeout: Double = 60
+    @Option(parsing: .unconditional, help: "Seconds each check may run before it is stopped and counted as failed.") var timeout: Double = 60
     @Option(name: .customLong("run-one"), help: .hidden) var runOne: String?
 
     func strategies() throws -> [StrategyDescriptor] {

@@ -10,7 +10,15 @@ do {
     var command = try Gradus.parseAsRoot()
     try command.run()
     StandardOutput.flush()
+} catch let exit as ExitCode {
+    StandardOutput.flush()
+    Gradus.exit(withError: exit)
 } catch {
     StandardOutput.flush()
-    Gradus.exit(withError: error)
+    // Help and --version print as ArgumentParser formats them; a usage error is one line with
+    // exit status 1, like every other bad input (`gradus <command> --help` has the details).
+    guard Gradus.exitCode(for: error) != .success else { Gradus.exit(withError: error) }
+    let message = Gradus.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+    printError("error: \(message) (see --help)")
+    Foundation.exit(1)
 }

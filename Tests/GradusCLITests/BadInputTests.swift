@@ -153,6 +153,8 @@ final class BadInputTests: XCTestCase {
         Case(inputClass: "misleading messages", arguments: ["plugins", "check", "DIR/junk.so"], expected: "DIR/junk.so: not a shared library (no ELF header)",
              setup: { try write("junk", $0 + "/junk.so") }),
         Case(inputClass: "misleading messages", arguments: ["trace", "--steps", "-1"], expected: "--steps -1: expected an integer in 0...100000000"),
+        Case(inputClass: "misleading messages", arguments: ["train", "--nosuch"], expected: "Unknown option '--nosuch' (see --help)"),
+        Case(inputClass: "misleading messages", arguments: ["plugins", "check", "adam", "--timeout", "-1"], expected: "--timeout -1.0: expected seconds in (0, 86400]"),
         // --checkpoint never replaces what is not a Gradus checkpoint.
         Case(inputClass: "checkpoint destinations", arguments: ["train", "--checkpoint", "DIR/data.csv", "--set", "epochs=1"], expected: "--checkpoint DIR/data.csv: exists and is not a Gradus checkpoint",
              setup: { try write("a,label\n1,0\n", $0 + "/data.csv") }),
