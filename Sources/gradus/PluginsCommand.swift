@@ -74,6 +74,7 @@ struct Check: ParsableCommand {
     @Argument(help: "A plugin file (every strategy in it is checked) or a strategy id.") var target: String
     @Option(parsing: .unconditional, help: "Seconds each check may run before it is stopped and counted as failed.") var timeout: Double = 60
     @Option(name: .customLong("run-one"), help: .hidden) var runOne: String?
+    @Flag(name: .customLong("list-checks"), help: .hidden) var listChecks = false
 
     func strategies() throws -> [StrategyDescriptor] {
         if FileManager.default.fileExists(atPath: target) {
@@ -97,19 +98,57 @@ struct Check: ParsableCommand {
         try reportingErrors {
             guard timeout > 0, timeout <= 86_400 else { throw GradusError("--timeout \(timeout): expected seconds in (0, 86400]") }
             if let runOne { return try runInThisProcess(runOne) }
-            var failures = 0, total = 0
-            for s in try strategies() {
-                for (index, check) in PluginCheck.checks(for: s).enumerated() {
-                    let r = isolated(s, index, check.name)
-                    total += 1
-                    let mark = r.passed.map { $0 ? "PASS" : "FAIL" } ?? "SKIP"
-                    if r.passed == false { failures += 1 }
-                    StandardOutput.line("\(mark)  \(s.id): \(r.name) — \(r.detail)")
+            if listChecks {
+                for s in try strategies() {
+                    for (index, check) in PluginCheck.checks(for: s).enumerated() { StandardOutput.line("check\t\(s.id)\t\(index)\t\(check.name)") }
                 }
+                return
+            }
+            // Loading runs the library's code too (constructors, the entry), so this process never
+            // loads the plugin: a child lists the checks, and another child runs each one.
+            var failures = 0, total = 0
+            for (id, index, name) in try listedChecks() {
+                let r = isolated(id, index, name)
+                total += 1
+                let mark = r.passed.map { $0 ? "PASS" : "FAIL" } ?? "SKIP"
+                if r.passed == false { failures += 1 }
+                StandardOutput.line("\(mark)  \(id): \(r.name) — \(r.detail)")
             }
             if failures > 0 { throw GradusError("\(failures) of \(total) check(s) failed") }
             StandardOutput.line("all \(total) checks passed or skipped")
         }
+    }
+
+    /// The (strategy, index, name) of every check, from a child process that loads the plugin.
+    func listedChecks() throws -> [(String, Int, String)] {
+        let outcome = try ChildProcess.run(ChildProcess.currentExecutable, Array(CommandLine.arguments.dropFirst()) + ["--list-checks"],
+                                           timeout: timeout)
+        let stderrLines = outcome.stderr.split(separator: "\n").map(String.init)
+        for line in stderrLines where line.hasPrefix("gradus: warning: ") { printError(String(line.dropFirst("gradus: ".count))) }
+        switch outcome.ending {
+        case .timedOut:
+            StandardOutput.line("FAIL  \(target): loading — timed out after \(Self.seconds(timeout)) s (stopped with SIGKILL)")
+            throw GradusError("1 of 1 check(s) failed")
+        case .signaled(let signal):
+            StandardOutput.line("FAIL  \(target): loading — crashed: \(HostSignals.name(signal))\(Self.call(in: outcome.stderr).map { " in \($0)" } ?? "")")
+            throw GradusError("1 of 1 check(s) failed")
+        case .exited(let status) where status != 0:
+            let last = stderrLines.last { $0.hasPrefix("gradus: error: ") }.map { String($0.dropFirst("gradus: error: ".count)) }
+            throw GradusError(last ?? "\(target): listing the checks failed with status \(status)")
+        case .exited:
+            return outcome.stdout.split(separator: "\n").compactMap { line in
+                let f = line.split(separator: "\t", maxSplits: 3, omittingEmptySubsequences: false).map(String.init)
+                guard f.count == 4, f[0] == "check", let index = Int(f[2]) else { return nil }
+                return (f[1], index, f[3])
+            }
+        }
+    }
+
+    /// The plugin call named in the crash reporter's line ("... in plugin X, call step: ...").
+    static func call(in stderr: String) -> String? {
+        guard let fatal = stderr.split(separator: "\n").last(where: { $0.hasPrefix("gradus: fatal: ") }),
+              let r = fatal.range(of: ", call ") else { return nil }
+        return String(fatal[r.upperBound...].prefix { $0 != ":" && $0 != ";" })
     }
 
     /// Runs check `index` of strategy `id` here and prints its result as one tab-separated line.
@@ -127,26 +166,19 @@ struct Check: ParsableCommand {
     }
 
     /// Runs one check in a child process and turns a crash or a timeout into a failure naming it.
-    func isolated(_ s: StrategyDescriptor, _ index: Int, _ name: String) -> PluginCheck.Result {
-        var arguments = Array(CommandLine.arguments.dropFirst())
-        arguments += ["--run-one", "\(s.id)#\(index)"]
+    func isolated(_ id: String, _ index: Int, _ name: String) -> PluginCheck.Result {
+        let arguments = Array(CommandLine.arguments.dropFirst()) + ["--run-one", "\(id)#\(index)"]
         let outcome: ChildProcess.Outcome
         do {
             outcome = try ChildProcess.run(ChildProcess.currentExecutable, arguments, timeout: timeout)
         } catch {
             return .init(name: name, passed: false, detail: "\(error)")
         }
-        let fatal = outcome.stderr.split(separator: "\n").last { $0.hasPrefix("gradus: fatal: ") }
-        // The crash reporter's line names the plugin call: "... in plugin X, call step: ...".
-        let call = fatal.flatMap { line -> String? in
-            guard let r = line.range(of: ", call ") else { return nil }
-            return String(line[r.upperBound...].prefix { $0 != ":" && $0 != ";" })
-        }
         switch outcome.ending {
         case .timedOut:
             return .init(name: name, passed: false, detail: "timed out after \(Self.seconds(timeout)) s (stopped with SIGKILL)")
         case .signaled(let signal):
-            return .init(name: name, passed: false, detail: "crashed: \(HostSignals.name(signal))\(call.map { " in \($0)" } ?? "")")
+            return .init(name: name, passed: false, detail: "crashed: \(HostSignals.name(signal))\(Self.call(in: outcome.stderr).map { " in \($0)" } ?? "")")
         case .exited(let status):
             if status == 0, let line = outcome.stdout.split(separator: "\n").last(where: { $0.hasPrefix("result\t") }) {
                 let fields = line.split(separator: "\t", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)

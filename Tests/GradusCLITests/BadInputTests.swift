@@ -96,6 +96,16 @@ final class BadInputTests: XCTestCase {
         Case(inputClass: "unallocatable sizes", arguments: ["train", "--set", "dataset=DIR/d.csv"], expected: "DIR/d.csv:3: label '1000000000' is not an integer in 0...1000000",
              setup: { try write("a,b,label\n1,2,0\n3,4,1000000000\n", $0 + "/d.csv") }),
         Case(inputClass: "unallocatable sizes", arguments: ["train", "--set", "model.hidden=4000000,4000000"], expected: "needs more than this machine's"),
+        Case(inputClass: "unallocatable sizes", arguments: ["train", "/dev/zero"], expected: "/dev/zero: is not a regular file (a device, FIFO or socket), expected a YAML configuration file"),
+        Case(inputClass: "unallocatable sizes", arguments: ["eval", "/dev/zero"], expected: "/dev/zero: is not a regular file (a device, FIFO or socket), expected a checkpoint"),
+        Case(inputClass: "overflowing integers", arguments: ["train", "--set", "dataset=DIR/x.idx", "--set", "labels=DIR/y.idx"], expected: "DIR/x.idx: shape [0, 4294967295, 4294967295] has no rows",
+             setup: { dir in
+                 try write([0, 0, 8, 3, 0, 0, 0, 0, 255, 255, 255, 255, 255, 255, 255, 255], dir + "/x.idx")
+                 try write([0, 0, 8, 1, 0, 0, 0, 0], dir + "/y.idx") }),
+        Case(inputClass: "resume mismatches", arguments: ["eval", "DIR/c.safetensors"], expected: "optimizer.rng/default = '1,2,x,3,4', expected 4 unsigned 64-bit integers",
+             setup: { try edited(checkpoints.epoch, ["optimizer.rng/default": "1,2,x,3,4"], to: $0 + "/c.safetensors") }),
+        Case(inputClass: "resume mismatches", arguments: ["eval", "DIR/c.safetensors"], expected: "epoch 'x', batch '0', step '23' or epoch_loss_sum",
+             setup: { try edited(checkpoints.epoch, ["epoch": "x"], to: $0 + "/c.safetensors") }),
         // Deep YAML is bounded before the parser recurses into it.
         Case(inputClass: "deep YAML", arguments: ["train", "DIR/deep.yaml"], expected: "DIR/deep.yaml: the document nests about 20000 levels deep, expected at most 64",
              setup: { try write("epochs: " + String(repeating: "[", count: 20000) + String(repeating: "]", count: 20000) + "\n", $0 + "/deep.yaml") }),
@@ -103,6 +113,10 @@ final class BadInputTests: XCTestCase {
              setup: { try write(String(repeating: "- ", count: 10000) + "x\n", $0 + "/deep.yaml") }),
         Case(inputClass: "deep YAML", arguments: ["train", "DIR/deep.yaml"], expected: "expected at most 64",
              setup: { try write((0..<300).map { String(repeating: " ", count: $0) + "k\($0):" }.joined(separator: "\n") + " 1\n", $0 + "/deep.yaml") }),
+        Case(inputClass: "deep YAML", arguments: ["train", "DIR/deep.yaml"], expected: "expected at most 64",
+             setup: { try write("x: [it's, " + String(repeating: "[", count: 20000) + "1" + String(repeating: "]", count: 20001) + "\n", $0 + "/deep.yaml") }),
+        Case(inputClass: "deep YAML", arguments: ["train", "DIR/deep.yaml"], expected: "expected at most 64",
+             setup: { try write("a:\r\n" + String(repeating: "- ", count: 20000) + "x\r\n", $0 + "/deep.yaml") }),
         Case(inputClass: "deep YAML", arguments: ["train", "DIR/laughs.yaml"], expected: "aliases expanding without bound",
              setup: { dir in
                  var text = "a0: &a0 {k: {}}\n"

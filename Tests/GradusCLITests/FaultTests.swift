@@ -62,7 +62,8 @@ final class FaultTests: XCTestCase {
             let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             XCTAssertEqual(p.terminationReason, .exit)
             XCTAssertEqual(p.terminationStatus, status, message)
-            XCTAssertTrue(message.hasPrefix("gradus: interrupted by \(HostSignals.name(signal)) in epoch "), message)
+            XCTAssertTrue(message.hasPrefix("gradus: interrupted by \(HostSignals.name(signal)) in epoch ")
+                          || message.hasPrefix("gradus: interrupted by \(HostSignals.name(signal)) after epoch "), message)
             XCTAssertTrue(message.hasSuffix("; \(ck) holds this position (resume with --resume \(ck))\n"), message)
             let saved = try Checkpoint(contentsOf: ck)
             XCTAssertGreaterThan(saved.stepCount, 0)
@@ -158,6 +159,19 @@ final class FaultTests: XCTestCase {
         XCTAssertEqual(hangStatus, 1)
         XCTAssertTrue(hangOut.contains("FAIL  acme.hang: zero gradient is a no-op — timed out after 1 s (stopped with SIGKILL)\n"), hangOut)
         XCTAssertLessThan(Date().timeIntervalSince(started), 50, "every check was stopped by its time limit")
+    }
+
+    /// A library whose constructor crashes is never loaded by `plugins check` itself: the child
+    /// that lists the checks dies, and the command reports it as a failure with exit status 1.
+    func testPluginsCheckSurvivesALibraryThatCrashesWhileLoading() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        var source = try String(contentsOfFile: TestSupport.fixturePath("broken_plugins.c"), encoding: .utf8)
+        source += "\n__attribute__((constructor)) static void crash_on_load(void) { abort(); }\n"
+        try TestSupport.compileC(source, to: dir + "/loadcrash.so", flags: ["-DOPTIMIZER"])
+        let (status, out, err) = try TestSupport.run(gradus, ["plugins", "check", dir + "/loadcrash.so"], environment: environment, timeout: 120)
+        XCTAssertEqual(status, 1)
+        XCTAssertEqual(out, "FAIL  \(dir)/loadcrash.so: loading — crashed: SIGABRT in dlopen (the library's constructors)\n")
+        XCTAssertEqual(err, "gradus: error: 1 of 1 check(s) failed\n")
     }
 
     func testACrashInTrainingNamesThePluginAndKeepsTheLastCheckpoint() throws {

@@ -39,12 +39,14 @@ public struct Parameter {
     /// The instance's slot names in `slots` order, made once per instance (a handful of short
     /// names: a linear scan of inline strings beats hashing them).
     let slotNames: [String]
+    /// Whether each declared slot is an exact (F64) scalar.
+    let exactSlots: [Bool]
 
     /// The buffer of `slot`; an error when this instance did not declare it in `stateSlots`.
     public subscript(_ slot: StateSlot) -> UnsafeMutableBufferPointer<Float> {
         get throws {
             let i = try position(slot)
-            guard slot.shape != .exactScalar else { throw PluginError.state("state slot '\(slot.name)' is exact: read it with p.exact(_:)") }
+            guard !exactSlots[i] else { throw PluginError.state("state slot '\(slot.name)' is declared exact: read it with p.exact(_:)") }
             return slots[i]
         }
     }
@@ -52,7 +54,7 @@ public struct Parameter {
     /// The value of an exact (F64) scalar slot, writable.
     public func exact(_ slot: StateSlot) throws -> UnsafeMutablePointer<Double> {
         let i = try position(slot)
-        guard slot.shape == .exactScalar, Int(raw.pointee.struct_size) >= MemoryLayout<gradus_param>.size,
+        guard exactSlots[i], Int(raw.pointee.struct_size) >= MemoryLayout<gradus_param>.size,
               let scalars = raw.pointee.scalars else {
             throw PluginError.state("state slot '\(slot.name)' is not an exact scalar slot of this host (ABI 1.1)")
         }
@@ -175,7 +177,7 @@ final class OptimizerInstance {
                 guard let view = p.pointee.slots?[s] else { throw PluginError.invalidArgument("state slot \(s) is NULL") }
                 slotBuffers.append(try TensorView(view).elements)
             }
-            try plugin.update(Parameter(raw: p, value: value, grad: UnsafeBufferPointer(grad), slots: slotBuffers, slotNames: slotNames), context)
+            try plugin.update(Parameter(raw: p, value: value, grad: UnsafeBufferPointer(grad), slots: slotBuffers, slotNames: slotNames, exactSlots: exactSlots), context)
         }
     }
 }

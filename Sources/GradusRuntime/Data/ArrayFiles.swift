@@ -26,7 +26,7 @@ enum ArrayFiles {
     }
 
     static func read(_ path: String) throws -> NumericArray {
-        guard let data = FileManager.default.contents(atPath: path) else { throw GradusError("\(path): cannot read the file") }
+        let data = try TextFiles.readRegularFile(path, what: "array file")
         let b = [UInt8](data)
         if b.starts(with: [0x1f, 0x8b]) { throw GradusError("\(path): gzip-compressed; decompress it first (gunzip \(path))") }
         if b.starts(with: [0x93] + Array("NUMPY".utf8)) { return try npy(b, path) }
@@ -144,7 +144,8 @@ extension Dataset {
             throw GradusError("\(labels): label \(bad) is not an integer in 0...\(Dataset.maxLabel)")
         }
         if let bad = x.values.first(where: { !$0.isFinite }) { throw GradusError("\(features): value \(bad) is not finite") }
-        let d = x.shape.dropFirst().reduce(1, *)
+        guard x.shape[0] >= 1 else { throw GradusError("\(features): shape \(x.shape) has no rows") }
+        let d = try ArrayFiles.count(Array(x.shape.dropFirst()), features)
         let image: [Int]? = x.shape.count == 3 ? [1, x.shape[1], x.shape[2]] : x.shape.count == 4 ? Array(x.shape.dropFirst()) : nil
         let scale = x.bytes ? 1.0 / 255 : 1
         return try Dataset(name: (features as NSString).lastPathComponent,

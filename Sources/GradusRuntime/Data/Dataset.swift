@@ -50,13 +50,7 @@ public struct Dataset {
     /// Reads a CSV file with a header row; `labelColumn` names the integer label column, every
     /// other column is a numeric feature. Errors name the file, line and column.
     public static func csv(path: String, labelColumn: String = "label") throws -> Dataset {
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
-            throw GradusError("\(path): is a directory, expected a CSV file")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw GradusError("\(path): cannot read the file: \(String(cString: strerror(errno)))")
-        }
+        let data = try TextFiles.readRegularFile(path, what: "CSV file")
         return try csv(data, source: path, labelColumn: labelColumn)
     }
 

@@ -90,7 +90,7 @@ public struct Checkpoint {
 
     /// Reads a checkpoint; a missing, truncated or foreign file is an error naming it.
     public init(contentsOf path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else { throw GradusError("\(path): cannot read the checkpoint") }
+        let data = try TextFiles.readRegularFile(path, what: "checkpoint")
         let contents = try SafeTensors.decode(data, source: path)
         let (tensors, meta) = (contents.tensors, contents.metadata)
         guard meta["format"] == Checkpoint.format else {
@@ -110,9 +110,10 @@ public struct Checkpoint {
             throw GradusError("\(path): the saved configuration is invalid: \(error.message)")
         }
         config = cfg
-        guard let e = Int(try field("epoch")), let b = Int(try field("batch")), let s = Int64(try field("step")),
-              let l = Double(try field("epoch_loss_sum")), e >= 0, b >= 0, s >= 0, l.isFinite else {
-            throw GradusError("\(path): epoch '\(meta["epoch"]!)', batch '\(meta["batch"]!)', step '\(meta["step"]!)' or epoch_loss_sum '\(meta["epoch_loss_sum"]!)' is not a non-negative number")
+        let (epochText, batchText, stepText, lossText) = (try field("epoch"), try field("batch"), try field("step"), try field("epoch_loss_sum"))
+        guard let e = Int(epochText), let b = Int(batchText), let s = Int64(stepText), let l = Double(lossText),
+              e >= 0, b >= 0, s >= 0, l.isFinite else {
+            throw GradusError("\(path): epoch '\(epochText)', batch '\(batchText)', step '\(stepText)' or epoch_loss_sum '\(lossText)' is not a non-negative number")
         }
         (epoch, batchesIntoEpoch, stepCount, epochLossSum) = (e, b, s, l)
         if let rows = meta["epoch_rows"] {
@@ -126,9 +127,11 @@ public struct Checkpoint {
         }
         plugins = p
         func state(_ key: String, _ value: String) throws -> (UInt64, UInt64, UInt64, UInt64) {
-            let words = value.split(separator: ",").compactMap { UInt64($0) }
-            guard words.count == 4 else { throw GradusError("\(path): \(key) should hold 4 integers") }
-            return (words[0], words[1], words[2], words[3])
+            let words = value.split(separator: ",", omittingEmptySubsequences: false).map { UInt64($0) }
+            guard words.count == 4, words.allSatisfy({ $0 != nil }) else {
+                throw GradusError("\(path): \(key) = '\(value)', expected 4 unsigned 64-bit integers separated by commas")
+            }
+            return (words[0]!, words[1]!, words[2]!, words[3]!)
         }
         var states: [String: (UInt64, UInt64, UInt64, UInt64)] = [:]
         for (key, value) in meta where key.hasPrefix("optimizer.rng/") {

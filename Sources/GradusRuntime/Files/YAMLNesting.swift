@@ -1,43 +1,37 @@
 import Foundation
 
-/// A conservative estimate of how deeply a YAML text nests, made without parsing it: per line,
-/// the indentation plus the block sequence indicators that open it ("- - - x") plus the flow
-/// brackets open at that point. A real configuration stays far below the bound; a crafted one
-/// thousands of levels deep is refused before the parser recurses into it.
+/// A conservative estimate of how deeply a YAML text nests, made without parsing it, so that a
+/// document nested thousands of levels deep is refused before the parser (which recurses once per
+/// level) can overflow its stack. Per line — LF, CR and CRLF all end one — it adds the
+/// indentation, the block indicators that open the line ("- - - x", "? ", ": "), and the flow
+/// brackets open at that point. Brackets are counted even inside quotes: overcounting only makes
+/// the estimate safer, and a real configuration stays far below the bound either way.
 enum YAMLNesting {
     static func estimate(_ text: String) -> Int {
-        var deepest = 0, flow = 0
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let chars = Array(line.utf8)
-            var i = 0
-            while i < chars.count, chars[i] == UInt8(ascii: " ") || chars[i] == UInt8(ascii: "\t") { i += 1 }
-            let indent = i
+        let bytes = Array(text.utf8)
+        let space = UInt8(ascii: " "), tab = UInt8(ascii: "\t"), lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
+        var deepest = 0, flow = 0, i = 0
+        while i < bytes.count {
+            var indent = 0
+            while i < bytes.count, bytes[i] == space || bytes[i] == tab { indent += 1; i += 1 }
             var indicators = 0
-            while i + 1 < chars.count, chars[i] == UInt8(ascii: "-") || chars[i] == UInt8(ascii: "?") || chars[i] == UInt8(ascii: ":"),
-                  chars[i + 1] == UInt8(ascii: " ") {
+            while i + 1 < bytes.count, [UInt8(ascii: "-"), UInt8(ascii: "?"), UInt8(ascii: ":")].contains(bytes[i]),
+                  bytes[i + 1] == space || bytes[i + 1] == tab {
                 indicators += 1
                 i += 2
-                while i < chars.count, chars[i] == UInt8(ascii: " ") { i += 1 }
+                while i < bytes.count, bytes[i] == space || bytes[i] == tab { i += 1 }
             }
-            var quote: UInt8? = nil
             var lineFlow = flow
-            while i < chars.count {
-                let c = chars[i]
-                if let q = quote {
-                    if c == q { quote = nil }
-                } else if c == UInt8(ascii: "#") && (i == 0 || chars[i - 1] == UInt8(ascii: " ")) {
-                    break
-                } else if c == UInt8(ascii: "\"") || c == UInt8(ascii: "'") {
-                    quote = c
-                } else if c == UInt8(ascii: "[") || c == UInt8(ascii: "{") {
-                    flow += 1
-                    lineFlow = max(lineFlow, flow)
-                } else if c == UInt8(ascii: "]") || c == UInt8(ascii: "}") {
-                    flow = max(0, flow - 1)
+            while i < bytes.count, bytes[i] != lf, bytes[i] != cr {
+                switch bytes[i] {
+                case UInt8(ascii: "["), UInt8(ascii: "{"): flow += 1; lineFlow = max(lineFlow, flow)
+                case UInt8(ascii: "]"), UInt8(ascii: "}"): flow = max(0, flow - 1)
+                default: break
                 }
                 i += 1
             }
             deepest = max(deepest, indent + indicators + lineFlow)
+            while i < bytes.count, bytes[i] == lf || bytes[i] == cr { i += 1 }
         }
         return deepest
     }

@@ -42,7 +42,14 @@ public struct ScheduleRunner {
             guard let v = try s.caller.call(args).asDouble, v.isFinite else {
                 throw GradusError("schedule \(s.caller.id) gave no finite value for \(s.hyperparameter) at step \(step); check its arguments")
             }
-            try hyperparameters.set(b.index, hyperparameters.schema[b.index].type == .integer ? .integer(Int64(v)) : .real(v))
+            if hyperparameters.schema[b.index].type == .integer {
+                guard let i = Int64(exactly: v.rounded(.towardZero)) else {
+                    throw GradusError("schedule \(s.caller.id) gave \(v) for the integer \(s.hyperparameter) at step \(step), outside the 64-bit range")
+                }
+                try hyperparameters.set(b.index, .integer(i))
+            } else {
+                try hyperparameters.set(b.index, .real(v))
+            }
         }
     }
 }

@@ -19,12 +19,9 @@ public enum TrainConfigParsing {
 
     /// The text of a configuration file: a readable regular file of at most 1 MiB of UTF-8.
     public static func readFile(_ path: String) throws -> String {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw GradusError("\(path): no such configuration file") }
-        guard !isDir.boolValue else { throw GradusError("\(path): is a directory, expected a YAML configuration file") }
-        guard let data = FileManager.default.contents(atPath: path) else { throw GradusError("\(path): cannot read the file: \(String(cString: strerror(errno)))") }
+        let data = try TextFiles.readRegularFile(path, what: "YAML configuration file", limit: maxFileBytes)
         guard data.count <= maxFileBytes else {
-            throw GradusError("\(path): \(data.count) bytes, more than the \(maxFileBytes) a configuration file may have")
+            throw GradusError("\(path): more than the \(maxFileBytes) bytes a configuration file may have")
         }
         return try TextFiles.utf8(data, source: path)
     }

@@ -127,7 +127,9 @@ public final class Trainer {
                 epochLossSum += loss * Double(batch.count)
                 batchesIntoEpoch = b + 1
                 try onBatch?(epoch, b + 1, batchesPerEpoch, loss)
-                if let signal = interruption?(), signal != 0 {
+                // On an epoch's last batch the epoch is finished first (pruning sees that batch's
+                // gradient, as in a run that never stopped); the interruption is honoured after it.
+                if b + 1 < batchesPerEpoch, let signal = interruption?(), signal != 0 {
                     try writeCheckpoint()
                     throw TrainingInterrupted(signal: signal, epoch: epoch, batch: b + 1, batchesPerEpoch: batchesPerEpoch,
                                               step: optimizer.stepCount, checkpoint: checkpoint?.path)
@@ -146,6 +148,10 @@ public final class Trainer {
             try writeCheckpoint()
             emit(m)
             last = m
+            if epoch < config.epochs, let signal = interruption?(), signal != 0 {
+                throw TrainingInterrupted(signal: signal, epoch: epoch + 1, batch: 0, batchesPerEpoch: batchesPerEpoch,
+                                          step: optimizer.stepCount, checkpoint: checkpoint?.path)
+            }
         }
         return last
     }

@@ -10,7 +10,8 @@ public struct TrainingInterrupted: Error, CustomStringConvertible {
 
     public var description: String {
         let saved = checkpoint.map { "; \($0) holds this position (resume with --resume \($0))" } ?? "; no --checkpoint was given, nothing was saved"
-        return "interrupted by \(HostSignals.name(signal)) in epoch \(epoch) after batch \(batch)/\(batchesPerEpoch) (step \(step))\(saved)"
+        let position = batch == 0 ? "after epoch \(epoch - 1)" : "in epoch \(epoch) after batch \(batch)/\(batchesPerEpoch)"
+        return "interrupted by \(HostSignals.name(signal)) \(position) (step \(step))\(saved)"
     }
 
     /// The conventional exit status for death by this signal (130 for SIGINT, 143 for SIGTERM).
