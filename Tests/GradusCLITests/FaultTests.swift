@@ -67,6 +67,9 @@ final class FaultTests: XCTestCase {
             XCTAssertTrue(message.hasSuffix("; \(ck) holds this position (resume with --resume \(ck))\n"), message)
             let saved = try Checkpoint(contentsOf: ck)
             XCTAssertGreaterThan(saved.stepCount, 0)
+            // The checkpoint holds the very position the message names.
+            let stepText = message.components(separatedBy: "(step ").last?.prefix { $0.isNumber } ?? ""
+            XCTAssertEqual(Int64(stepText), saved.stepCount, message)
             XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["ck.safetensors"], "no temporary left")
             // It resumes: one more epoch from the interrupted position.
             let (resumed, _, resumeErr) = try TestSupport.run(gradus, ["train", "--resume", ck, "--set", "epochs=\(saved.epoch + 1)"], environment: environment)
