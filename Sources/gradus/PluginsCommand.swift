@@ -125,22 +125,28 @@ struct Check: ParsableCommand {
                                            timeout: timeout)
         let stderrLines = outcome.stderr.split(separator: "\n").map(String.init)
         for line in stderrLines where line.hasPrefix("gradus: warning: ") { printError(String(line.dropFirst("gradus: ".count))) }
-        switch outcome.ending {
-        case .timedOut:
-            StandardOutput.line("FAIL  \(target): loading — timed out after \(Self.seconds(timeout)) s (stopped with SIGKILL)")
+        if let fault = fault(outcome) {
+            StandardOutput.line("FAIL  \(target): loading — \(fault)")
             throw GradusError("1 of 1 check(s) failed")
-        case .signaled(let signal):
-            StandardOutput.line("FAIL  \(target): loading — crashed: \(HostSignals.name(signal))\(Self.call(in: outcome.stderr).map { " in \($0)" } ?? "")")
-            throw GradusError("1 of 1 check(s) failed")
-        case .exited(let status) where status != 0:
+        }
+        guard outcome.exitStatus == 0 else {
             let last = stderrLines.last { $0.hasPrefix("gradus: error: ") }.map { String($0.dropFirst("gradus: error: ".count)) }
-            throw GradusError(last ?? "\(target): listing the checks failed with status \(status)")
-        case .exited:
-            return outcome.stdout.split(separator: "\n").compactMap { line in
-                let f = line.split(separator: "\t", maxSplits: 3, omittingEmptySubsequences: false).map(String.init)
-                guard f.count == 4, f[0] == "check", let index = Int(f[2]) else { return nil }
-                return (f[1], index, f[3])
-            }
+            throw GradusError(last ?? "\(target): listing the checks failed with status \(outcome.exitStatus.map(String.init) ?? "?")")
+        }
+        return outcome.stdout.split(separator: "\n").compactMap { line in
+            let f = line.split(separator: "\t", maxSplits: 3, omittingEmptySubsequences: false).map(String.init)
+            guard f.count == 4, f[0] == "check", let index = Int(f[2]) else { return nil }
+            return (f[1], index, f[3])
+        }
+    }
+
+    /// "timed out after 60 s (stopped with SIGKILL)" or "crashed: SIGABRT in step" when the child
+    /// did not end by itself; nil when it exited.
+    func fault(_ outcome: ChildProcess.Outcome) -> String? {
+        switch outcome.ending {
+        case .timedOut: return "timed out after \(Self.seconds(timeout)) s (stopped with SIGKILL)"
+        case .signaled(let signal): return "crashed: \(HostSignals.name(signal))\(Self.call(in: outcome.stderr).map { " in \($0)" } ?? "")"
+        case .exited: return nil
         }
     }
 
@@ -174,20 +180,15 @@ struct Check: ParsableCommand {
         } catch {
             return .init(name: name, passed: false, detail: "\(error)")
         }
-        switch outcome.ending {
-        case .timedOut:
-            return .init(name: name, passed: false, detail: "timed out after \(Self.seconds(timeout)) s (stopped with SIGKILL)")
-        case .signaled(let signal):
-            return .init(name: name, passed: false, detail: "crashed: \(HostSignals.name(signal))\(Self.call(in: outcome.stderr).map { " in \($0)" } ?? "")")
-        case .exited(let status):
-            if status == 0, let line = outcome.stdout.split(separator: "\n").last(where: { $0.hasPrefix("result\t") }) {
-                let fields = line.split(separator: "\t", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
-                let passed: Bool? = fields[1] == "pass" ? true : fields[1] == "skip" ? nil : false
-                return .init(name: name, passed: passed, detail: fields.count > 2 ? fields[2] : "")
-            }
-            let last = outcome.stderr.split(separator: "\n").last.map(String.init) ?? "no output"
-            return .init(name: name, passed: false, detail: "the check's process exited with status \(status): \(last)")
+        if let fault = fault(outcome) { return .init(name: name, passed: false, detail: fault) }
+        if outcome.exitStatus == 0, let line = outcome.stdout.split(separator: "\n").last(where: { $0.hasPrefix("result\t") }) {
+            let fields = line.split(separator: "\t", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+            let passed: Bool? = fields[1] == "pass" ? true : fields[1] == "skip" ? nil : false
+            return .init(name: name, passed: passed, detail: fields.count > 2 ? fields[2] : "")
         }
+        let last = outcome.stderr.split(separator: "\n").last.map(String.init) ?? "no output"
+        return .init(name: name, passed: false,
+                     detail: "the check's process exited with status \(outcome.exitStatus.map(String.init) ?? "?"): \(last)")
     }
 
     static func seconds(_ t: Double) -> String { t == t.rounded() ? String(Int(t)) : String(t) }
@@ -219,7 +220,7 @@ enum PluginJSON {
                                           ("type", JSONText.string(h.type.rawValue)), ("default", value(h.defaultValue))]
         switch h.type {
         case .real:
-            fields += [("min", h.minReal.isFinite ? "\(h.minReal)" : "null"), ("max", h.maxReal.isFinite ? "\(h.maxReal)" : "null")]
+            fields += [("min", JSONText.number(h.minReal)), ("max", JSONText.number(h.maxReal))]
         case .integer:
             fields += [("min", h.minInteger == .min ? "null" : "\(h.minInteger)"), ("max", h.maxInteger == .max ? "null" : "\(h.maxInteger)")]
         case .choice: fields.append(("values", JSONText.array(h.choices.map(JSONText.string))))
@@ -231,7 +232,7 @@ enum PluginJSON {
 
     static func value(_ v: HyperparameterValue) -> String {
         switch v {
-        case .real(let d): return d.isFinite ? "\(d)" : "null"
+        case .real(let d): return JSONText.number(d)
         case .integer(let i): return "\(i)"
         case .flag(let b): return b ? "true" : "false"
         case .choice(_, let name): return JSONText.string(name)

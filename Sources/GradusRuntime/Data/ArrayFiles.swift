@@ -16,11 +16,8 @@ struct NumericArray {
 enum ArrayFiles {
     /// The element count of `shape`, or an error when it cannot fit in memory.
     static func count(_ shape: [Int], _ path: String) throws -> Int {
-        var n = 1
-        for d in shape {
-            let (p, overflow) = n.multipliedReportingOverflow(by: d)
-            guard !overflow, p <= 1 << 34 else { throw GradusError("\(path): shape \(shape) is too large (over 2^34 elements)") }
-            n = p
+        guard let n = Checked.product(shape, limit: 1 << 34) else {
+            throw GradusError("\(path): shape \(shape) is too large (over 2^34 elements)")
         }
         return n
     }

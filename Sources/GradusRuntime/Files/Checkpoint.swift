@@ -160,11 +160,10 @@ public struct Checkpoint {
         guard epoch <= trainer.config.epochs else {
             throw GradusError("epochs=\(trainer.config.epochs): the checkpoint \(source) has already completed \(epoch) epochs; expected epochs >= \(epoch) to resume it")
         }
-        let (full, o1) = epoch.multipliedReportingOverflow(by: perEpoch)
-        let (expected, o2) = full.addingReportingOverflow(batchesIntoEpoch)
-        let (rows, o3) = batchesIntoEpoch.multipliedReportingOverflow(by: trainer.config.batchSize)
-        let rowsMatch = rowsIntoEpoch.map { o3 ? false : $0 == min(rows, trainer.train.count) } ?? true
-        guard batchesIntoEpoch <= perEpoch, !o1, !o2, Int64(expected) == stepCount, rowsMatch else {
+        let expected = Checked.sum([Checked.product([epoch, perEpoch]), batchesIntoEpoch])
+        let rows = Checked.product([batchesIntoEpoch, trainer.config.batchSize])
+        let rowsMatch = rowsIntoEpoch.map { saved in rows.map { saved == min($0, trainer.train.count) } ?? false } ?? true
+        guard batchesIntoEpoch <= perEpoch, let expected, Int64(expected) == stepCount, rowsMatch else {
             throw GradusError("\(source): position epoch \(epoch) + \(batchesIntoEpoch) batches does not match step \(stepCount) at \(perEpoch) batches per epoch (batch_size=\(trainer.config.batchSize)); the metadata was edited or the batch size differs from the saved run")
         }
     }

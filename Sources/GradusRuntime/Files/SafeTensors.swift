@@ -127,7 +127,7 @@ public enum SafeTensors {
             guard offsets[1] <= dataSize else {
                 throw GradusError("\(source): truncated (tensor '\(name)' ends at data byte \(offsets[1]), the file has \(dataSize) after the header)")
             }
-            guard let count = checkedProduct(shape + [elementSize]), count == offsets[1] - offsets[0] else {
+            guard let count = Checked.product(shape + [elementSize]), count == offsets[1] - offsets[0] else {
                 throw GradusError("\(source): tensor '\(name)' has \(offsets[1] - offsets[0]) bytes for \(dtype) shape \(shape)")
             }
             entries.append(Entry(name: name, dtype: dtype, shape: shape, bytes: offsets[0]..<offsets[1]))
@@ -185,17 +185,6 @@ public enum SafeTensors {
             out.append(Int(n.int64Value))
         }
         return out
-    }
-
-    /// The product of `sizes`, or nil when it overflows.
-    static func checkedProduct(_ sizes: [Int]) -> Int? {
-        var p = 1
-        for s in sizes {
-            let (r, overflow) = p.multipliedReportingOverflow(by: s)
-            if overflow { return nil }
-            p = r
-        }
-        return p
     }
 
     static func describe(_ items: [Any]) -> String { "[" + items.map { "\($0)" }.joined(separator: ", ") + "]" }

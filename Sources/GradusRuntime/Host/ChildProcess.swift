@@ -15,6 +15,11 @@ public enum ChildProcess {
         public let ending: Ending
         public let stdout: String
         public let stderr: String
+        /// The exit status when the child exited by itself; nil when a signal or the limit ended it.
+        public var exitStatus: Int32? {
+            if case .exited(let status) = ending { return status }
+            return nil
+        }
     }
 
     /// Runs `program` with `arguments` (in `directory` when given), waiting at most `timeout` seconds.

@@ -49,6 +49,8 @@ public final class FunctionCaller {
     private let fn: gradus_generic_fn
     private var cif = ffi_cif()
     private let argTypes: UnsafeMutablePointer<UnsafeMutablePointer<ffi_type>?>
+    /// The crash reporter's name for a call (made once: schedules call every step).
+    private let callLabel: UnsafePointer<CChar>
 
     public init(_ descriptor: StrategyDescriptor) throws {
         guard case let .function(signature, fn, _) = descriptor.vtable else {
@@ -58,6 +60,7 @@ public final class FunctionCaller {
         version = descriptor.version
         self.signature = signature
         self.fn = fn
+        callLabel = PluginCall.label(descriptor.id, signature.name)
         let n = signature.arguments.count
         argTypes = .allocate(capacity: max(1, n))
         for (i, a) in signature.arguments.enumerated() { argTypes[i] = FunctionCaller.ffiType(a.type) }
@@ -168,7 +171,7 @@ public final class FunctionCaller {
         // libffi widens integral returns smaller than a word to ffi_arg.
         var result = (UInt64(0), UInt64(0))
         withUnsafeMutableBytes(of: &result) { r in
-            PluginCall.during(id, signature.name) { ffi_call(&cif, fn, r.baseAddress, argPointers) }
+            PluginCall.during(id, signature.name, label: callLabel) { ffi_call(&cif, fn, r.baseAddress, argPointers) }
         }
         return withUnsafeBytes(of: &result) { r -> FFIValue in
             switch signature.returnType {

@@ -35,8 +35,7 @@ extension Trainer {
     /// Refuses run lengths whose step count overflows, before anything is allocated.
     static func checkRunLength(_ config: TrainConfig, rows: Int) throws {
         let perEpoch = batchesPerEpoch(rows: rows, batchSize: config.batchSize)
-        let (total, overflow) = perEpoch.multipliedReportingOverflow(by: config.epochs)
-        guard !overflow, total <= maxSteps else {
+        guard Checked.product([perEpoch, config.epochs], limit: maxSteps) != nil else {
             throw GradusError("epochs=\(config.epochs): \(config.epochs) epochs of \(perEpoch) batches exceed the \(maxSteps) steps (2^40) a run may take")
         }
     }
@@ -45,39 +44,28 @@ extension Trainer {
     /// optimizer state tensors, plus one batch of activations), refused with the figures when it
     /// exceeds this machine's physical memory, so that a mistyped size is an error, not an abort.
     static func checkModelSize(_ config: TrainConfig, features: Int, image: [Int]?, classes: Int) throws {
-        func product(_ xs: [Int]) -> Int? { SafeTensors.checkedProduct(xs) }
-        func sum(_ xs: [Int?]) -> Int? {
-            var total = 0
-            for x in xs {
-                guard let x else { return nil }
-                let (r, o) = total.addingReportingOverflow(x)
-                if o { return nil }
-                total = r
-            }
-            return total
-        }
         var layers: [Int?] = [], widths: [Int?] = []
         var input = features
         if config.arch == "lenet", let image {
             var (c, h, w) = (image[0], image[1], image[2])
             for out in config.channels {
-                layers.append(sum([product([c, out, 9]), out]))
-                widths.append(product([out, h, w]))
+                layers.append(Checked.sum([Checked.product([c, out, 9]), out]))
+                widths.append(Checked.product([out, h, w]))
                 if h >= 2, w >= 2 { (h, w) = (h / 2, w / 2) }
                 c = out
             }
-            input = product([c, h, w]) ?? Int.max
+            input = Checked.product([c, h, w]) ?? Int.max
         }
         for (a, b) in zip([input] + config.hidden, config.hidden + [classes]) {
-            layers.append(sum([product([a, b]), b]))
+            layers.append(Checked.sum([Checked.product([a, b]), b]))
             widths.append(b)
         }
         let what = config.arch == "lenet" ? "model.channels=\(config.channels.map(String.init).joined(separator: ",")), model.hidden=\(config.hidden.map(String.init).joined(separator: ","))"
             : "model.hidden=\(config.hidden.map(String.init).joined(separator: ","))"
         let physical = Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE)))
-        guard let parameters = sum(layers), let activations = sum(widths), let a = product([activations, min(config.batchSize, 1 << 20), 4 * 3]),
-              let bytes = sum([product([parameters, 4 * 6]), a]), bytes <= physical else {
-            let params = sum(layers).map { "\($0) parameters" } ?? "more parameters than can be counted"
+        guard let parameters = Checked.sum(layers), let activations = Checked.sum(widths), let a = Checked.product([activations, min(config.batchSize, 1 << 20), 4 * 3]),
+              let bytes = Checked.sum([Checked.product([parameters, 4 * 6]), a]), bytes <= physical else {
+            let params = Checked.sum(layers).map { "\($0) parameters" } ?? "more parameters than can be counted"
             throw GradusError("\(what) with \(features) inputs and \(classes) classes: the model has \(params), which with gradients, optimizer state and a batch of activations needs more than this machine's \(physical >> 20) MiB of memory")
         }
     }

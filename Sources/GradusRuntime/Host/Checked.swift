@@ -1,0 +1,26 @@
+/// Integer arithmetic on sizes and counts that come from input (file headers, configurations):
+/// nil instead of an overflow trap, so the caller can say which value was too large.
+enum Checked {
+    /// The product of `factors`, or nil when it overflows or any partial product exceeds `limit`.
+    static func product(_ factors: [Int], limit: Int = .max) -> Int? {
+        var p = 1
+        for f in factors {
+            let (r, overflow) = p.multipliedReportingOverflow(by: f)
+            guard !overflow, r <= limit else { return nil }
+            p = r
+        }
+        return p
+    }
+
+    /// The sum of `terms`, or nil when a term is nil or the sum overflows.
+    static func sum(_ terms: [Int?]) -> Int? {
+        var total = 0
+        for t in terms {
+            guard let t else { return nil }
+            let (r, overflow) = total.addingReportingOverflow(t)
+            if overflow { return nil }
+            total = r
+        }
+        return total
+    }
+}
