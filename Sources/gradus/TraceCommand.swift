@@ -6,12 +6,17 @@ import GradusRuntime
 struct Trace: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run an optimizer on a test function and print {\"step\", \"x\", \"f\"} as JSON Lines, starting at step 0.",
-        discussion: "Functions: \(TestFunction.all.map(\.name).joined(separator: ", ")). Negative starts are written --start=-1.2,1."
+        discussion: """
+            Functions: \(TestFunction.names.joined(separator: ", ")). Negative starts are written --start=-1.2,1. \
+            least_squares is f(X) = ½‖A·X − B‖²_F / m with A, B and the start X0 read from --data DIR \
+            (a.npy [m, k], b.npy [m, n], x0.npy [k, n]); X is one matrix parameter and "x" lists it row-major.
+            """
     )
     @OptionGroup var plugins: PluginOptions
     @Option(help: "Optimizer id, e.g. adam or gradus.sgd.") var optimizer: String = "adam"
     @Option(help: "Test function name.") var function: String = "rosenbrock"
     @Option(parsing: .unconditional, help: "Number of optimizer steps (0 to 100000000).") var steps: String = "100"
+    @Option(help: "For least_squares: a folder with a.npy, b.npy and x0.npy.") var data: String?
     @Option(parsing: .unconditional, help: "Starting point x,y (default: the function's usual start); --start -1.2,1 and --start=-1.2,1 both work.") var start: String?
     @Option(name: .customLong("set"), help: "Hyperparameter key=value (e.g. lr=0.01, beta1=0.9); repeatable.") var settings: [String] = []
     @Option(name: .customLong("schedule"), help: "HP=FUNCTION: drive a hyperparameter with a schedule plugin, e.g. lr=cosine_warmup; its arguments come from --set FUNCTION.ARG=value.")
@@ -24,7 +29,14 @@ struct Trace: ParsableCommand {
             }
             let registry = plugins.registry()
             let opt = try registry.require(optimizer, kind: .optimizer)
-            let fn = try TestFunction.named(function)
+            let fn: TestFunction
+            if function.lowercased() == "least_squares", let data {
+                guard start == nil else { throw GradusError("--start does not apply to least_squares: its start is x0.npy in \(data)") }
+                fn = try TestFunction.leastSquares(data: data)
+            } else {
+                fn = try TestFunction.named(function)
+                if data != nil { throw GradusError("--data applies only to --function least_squares, not \(function)") }
+            }
             let startPoint = try start.map(Trace.parsePoint)
             let all = try parseSettings(settings)
             let scheduled = try schedules.map { try Trace.schedule($0, registry: registry, settings: all) }

@@ -169,6 +169,22 @@ final class BadInputTests: XCTestCase {
         Case(inputClass: "misleading messages", arguments: ["trace", "--steps", "-1"], expected: "--steps -1: expected an integer in 0...100000000"),
         Case(inputClass: "misleading messages", arguments: ["train", "--nosuch"], expected: "Unknown option '--nosuch' (see --help)"),
         Case(inputClass: "misleading messages", arguments: ["plugins", "check", "adam", "--timeout", "-1"], expected: "--timeout -1.0: expected seconds in (0, 86400]"),
+        // least_squares reads its problem from --data.
+        Case(inputClass: "misleading messages", arguments: ["trace", "--function", "least_squares"], expected: "function 'least_squares' needs its data: --data with a folder holding a.npy, b.npy and x0.npy"),
+        Case(inputClass: "misleading messages", arguments: ["trace", "--function", "least_squares", "--data", "DIR"], expected: "least_squares: DIR/b.npy is missing",
+             setup: { try TestSupport.npy([3, 2], [1, 2, 3, 4, 5, 6]).write(to: URL(fileURLWithPath: $0 + "/a.npy")) }),
+        Case(inputClass: "misleading messages", arguments: ["trace", "--function", "least_squares", "--data", "DIR"],
+             expected: "least_squares: shapes a [3, 2], b [4, 1], x0 [2, 1] do not fit (expected a [m, k], b [m, n], x0 [k, n], all non-empty)",
+             setup: { dir in
+                 try TestSupport.npy([3, 2], [1, 2, 3, 4, 5, 6]).write(to: URL(fileURLWithPath: dir + "/a.npy"))
+                 try TestSupport.npy([4, 1], [1, 2, 3, 4]).write(to: URL(fileURLWithPath: dir + "/b.npy"))
+                 try TestSupport.npy([2, 1], [0, 0]).write(to: URL(fileURLWithPath: dir + "/x0.npy")) }),
+        Case(inputClass: "misleading messages", arguments: ["trace", "--function", "least_squares", "--data", "DIR"], expected: "DIR/a.npy: shape [6], expected a 2-D array",
+             setup: { try TestSupport.npy([6], [1, 2, 3, 4, 5, 6]).write(to: URL(fileURLWithPath: $0 + "/a.npy")) }),
+        Case(inputClass: "silent acceptances", arguments: ["trace", "--function", "least_squares", "--data", "DIR"], expected: "DIR/a.npy: holds a non-finite value",
+             setup: { try TestSupport.npy([1, 2], [1, .nan]).write(to: URL(fileURLWithPath: $0 + "/a.npy")) }),
+        Case(inputClass: "silent acceptances", arguments: ["trace", "--function", "least_squares", "--data", "DIR", "--start=1,2"], expected: "--start does not apply to least_squares: its start is x0.npy in DIR"),
+        Case(inputClass: "silent acceptances", arguments: ["trace", "--function", "beale", "--data", "DIR"], expected: "--data applies only to --function least_squares, not beale"),
         // --checkpoint never replaces what is not a Gradus checkpoint.
         Case(inputClass: "checkpoint destinations", arguments: ["train", "--checkpoint", "DIR/data.csv", "--set", "epochs=1"], expected: "--checkpoint DIR/data.csv: exists and is not a Gradus checkpoint",
              setup: { try write("a,label\n1,0\n", $0 + "/data.csv") }),

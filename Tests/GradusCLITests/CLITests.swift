@@ -22,12 +22,12 @@ final class CLITests: XCTestCase {
                    "gradus.exponential", "gradus.cosine_warmup"] {
             let row = out.split(separator: "\n").first { $0.hasPrefix(id + " ") }
             XCTAssertNotNil(row, "\(id) missing from:\n\(out)")
-            XCTAssertTrue(row?.contains("abi 1.1") ?? false)
+            XCTAssertTrue(row?.contains("abi 1.2") ?? false)
         }
         let (_, json, _) = try TestSupport.run(gradus, ["plugins", "list", "--json"], environment: environment())
         let list = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]])
-        XCTAssertEqual(list.count, 9)
-        XCTAssertTrue(list.allSatisfy { ($0["abi_version"] as? String) == "1.1" })
+        XCTAssertEqual(list.count, TestSupport.builtinRegistry().strategies.count)
+        XCTAssertTrue(list.allSatisfy { ($0["abi_version"] as? String) == "1.2" })
     }
 
     func testPluginsInfoShowsSchemaCapabilitiesFileAndABI() throws {
@@ -35,16 +35,16 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(status, 0, err)
         let info = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
         XCTAssertEqual(info["id"] as? String, "gradus.adam")
-        XCTAssertEqual(info["abi_version"] as? String, "1.1")
+        XCTAssertEqual(info["abi_version"] as? String, "1.2")
         XCTAssertTrue((info["file"] as? String)?.hasSuffix("libGradusPluginAdam.so") ?? false)
         let hps = try XCTUnwrap(info["hyperparameters"] as? [[String: Any]])
         XCTAssertEqual(hps.map { $0["id"] as! String }, ["lr", "beta1", "beta2", "eps", "weight_decay", "amsgrad", "maximize"])
         XCTAssertEqual(hps[0]["default"] as? Double, 0.001)
         let (_, text, _) = try TestSupport.run(gradus, ["plugins", "info", "gradus.cosine_warmup"], environment: environment())
         XCTAssertTrue(text.contains("signature:    f64 cosine_warmup(i64 step, i64 total_steps, i64 warmup_steps, f64 base, f64 floor)"), text)
-        let (bad, _, badErr) = try TestSupport.run(gradus, ["plugins", "info", "adamw"], environment: environment())
+        let (bad, _, badErr) = try TestSupport.run(gradus, ["plugins", "info", "nosuch"], environment: environment())
         XCTAssertEqual(bad, 1)
-        XCTAssertTrue(badErr.hasPrefix("gradus: error: unknown plugin 'adamw' (available: "), badErr)
+        XCTAssertTrue(badErr.hasPrefix("gradus: error: unknown plugin 'nosuch' (available: "), badErr)
     }
 
     func testTracePrintsOneJSONLinePerStepPlusTheStart() throws {
@@ -61,6 +61,28 @@ final class CLITests: XCTestCase {
         }
         // float32 rosenbrock at the start, evaluated in torch's order: 24.20000457763672.
         XCTAssertEqual(String(lines[0]), "{\"step\": 0, \"x\": [-1.2, 1.0], \"f\": 24.200005}")
+    }
+
+    /// `--function least_squares --data DIR`: X is the [k, n] matrix of x0.npy, listed row-major;
+    /// the first steps follow torch's AdamW on the same problem (golden fixture) and f decreases.
+    func testTraceOnTheLeastSquaresMatrixProblem() throws {
+        let (a, b, x0) = try GoldenFixtures.matrixProblem("least_squares_tall")
+        let dir = try TestSupport.temporaryDirectory()
+        for (name, t) in [("a", a), ("b", b), ("x0", x0)] {
+            try TestSupport.npy(t.shape, t.scalars).write(to: URL(fileURLWithPath: dir + "/\(name).npy"))
+        }
+        let golden = try XCTUnwrap(GoldenFixtures.cases("adamw").first { $0.problem == "least_squares_tall" })
+        let settings = golden.settings.flatMap { ["--set", "\($0.0)=\($0.1)"] }
+        let (status, out, err) = try TestSupport.run(gradus, ["trace", "--optimizer", "adamw", "--function", "least_squares", "--data", dir,
+                                                              "--steps", "150"] + settings, environment: environment())
+        XCTAssertEqual(status, 0, err)
+        let lines = try out.split(separator: "\n").map { try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        XCTAssertEqual(lines.count, 151)
+        let xs = lines.map { ($0["x"] as? [Double] ?? []).map(Float.init) }
+        XCTAssertEqual(xs[0], x0.scalars)
+        for k in 0...10 { TestSupport.assertClose(xs[k], golden.points[k].map(Double.init), 1e-5, "step \(k)") }
+        let f = lines.map { $0["f"] as? Double ?? .nan }
+        XCTAssertLessThan(f[150], f[0] / 2)
     }
 
     /// JSON has no NaN or Infinity: the lines `train`, `eval` and `trace` print write them as null,
@@ -102,15 +124,16 @@ final class CLITests: XCTestCase {
     }
 
     func testTraceErrorsAreOneLineWithExitStatus1() throws {
+        let optimizers = TestSupport.builtinRegistry().strategies.filter { $0.kind == .optimizer }.map(\.id).sorted().joined(separator: ", ")
         let cases: [([String], String)] = [
             (["--optimizer", "adam", "--function", "rosenbrock", "--set", "lr=-3"],
              "gradus: error: gradus.adam: lr=-3 is out of range (expected [0, inf])\n"),
             (["--optimizer", "adam", "--function", "rosenbrock", "--set", "betas=0.9,0.99"],
              "gradus: error: gradus.adam: unknown hyperparameter 'betas' (expected one of: lr, beta1, beta2, eps, weight_decay, amsgrad, maximize)\n"),
-            (["--optimizer", "adamw", "--function", "rosenbrock"],
-             "gradus: error: unknown optimizer 'adamw' (available: gradus.adam, gradus.sgd)\n"),
+            (["--optimizer", "nosuch", "--function", "rosenbrock"],
+             "gradus: error: unknown optimizer 'nosuch' (available: \(optimizers))\n"),
             (["--optimizer", "adam", "--function", "sphere"],
-             "gradus: error: unknown function 'sphere' (expected one of: rosenbrock, beale, quadratic, rastrigin, booth, himmelblau)\n"),
+             "gradus: error: unknown function 'sphere' (expected one of: rosenbrock, beale, quadratic, rastrigin, booth, himmelblau, least_squares)\n"),
             (["--optimizer", "adam", "--function", "beale", "--start=1"],
              "gradus: error: --start=1: expected two finite numbers x,y (e.g. --start=-1.2,1)\n"),
             (["--optimizer", "sgd", "--function", "beale", "--schedule", "lr=cosine_warmup", "--set", "cosine_warmup.floor=0"],
@@ -144,7 +167,7 @@ final class CLITests: XCTestCase {
         let (status, out, err) = try TestSupport.run(gradus, ["plugins", "list"], environment: environment(["GRADUS_PLUGIN_PATH": folder]))
         XCTAssertEqual(status, 0)
         XCTAssertEqual(err, "gradus: warning: \(folder)/truncated.so: not a shared library (no ELF header)\n")
-        XCTAssertEqual(out.split(separator: "\n").count, 1 + 9)
+        XCTAssertEqual(out.split(separator: "\n").count, 1 + TestSupport.builtinRegistry().strategies.count)
     }
 
     /// Element-wise plugin loops split large tensors across threads; every element is updated by

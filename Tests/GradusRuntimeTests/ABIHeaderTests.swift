@@ -1,5 +1,6 @@
 import CGradusABI
 import XCTest
+@testable import GradusRuntime
 import GradusTestSupport
 
 /// The C headers: they compile warning-free as C99, C11 and C++17, and the layout of every
@@ -45,6 +46,17 @@ final class ABIHeaderTests: XCTestCase {
                 }
             }
         }
+
+        // The host accepts plugin-written structs down to their 1.0 size: exactly the structs that
+        // grew since 1.0 have a smaller floor, and it is their 1.0 size.
+        let v10 = Dictionary(uniqueKeysWithValues: try record(0).split(separator: "\n").compactMap { line -> (String, Int)? in
+            let parts = line.split(separator: " ")
+            return parts[0].contains(".") ? nil : (String(parts[0]), Int(parts[1])!)
+        })
+        XCTAssertEqual(Set(v10.filter { now[$0.key] != $0.value }.keys), ["gradus_optimizer_vtable", "gradus_param"])
+        XCTAssertEqual(ABIRead.sizeInABI10(gradus_optimizer_vtable.self), v10["gradus_optimizer_vtable"])
+        XCTAssertEqual(ABIRead.sizeInABI10(gradus_param.self), v10["gradus_param"])
+        XCTAssertEqual(ABIRead.sizeInABI10(gradus_state_slot.self), v10["gradus_state_slot"])
 
         var sizes: [String: Int] = [:]
         for line in output.split(separator: "\n") {

@@ -2,9 +2,10 @@ import XCTest
 @testable import GradusRuntime
 import GradusTestSupport
 
-/// Plugins of every minor of ABI 1 keep working: one answering minor 0 (built against the 1.0
-/// header) loads and steps; one answering 1 gets exact (F64) scalar slots that checkpoint as F64;
-/// a minor-0 plugin that declares an exact slot is refused with the reason.
+/// Plugins of every minor of ABI 1 keep working: the SDK's C example built against the frozen 1.0
+/// and 1.1 headers (Fixtures/sdk-1.<minor>) loads and runs exactly like one built against today's;
+/// a plugin answering 1 gets exact (F64) scalar slots; one answering 2 gets slots shaped per
+/// parameter; a plugin that declares a feature of a later minor than it negotiated is refused.
 final class ABIMinorTests: XCTestCase {
     /// A probe optimizer that counts its steps in slot `count` (kind `kind`) and answers `minor`.
     func probe(minor: String, kind: String) throws -> StrategyDescriptor {
@@ -45,5 +46,85 @@ final class ABIMinorTests: XCTestCase {
                                                   parameters: [HostParameter(name: "w", role: .vector, shape: [1], values: [1])])) {
             XCTAssertEqual("\($0)", "acme.counter: state slot 'count' is an exact (F64) scalar, which needs ABI 1.1, but the plugin negotiated 1.0")
         }
+    }
+
+    /// A probe answering `minor` whose slot "factor" is shaped by `rule` (C statements setting
+    /// out_shape and *out_rank from `param`), or has no slot_shape when `rule` is nil.
+    func shapedProbe(minor: String, rule: String?) throws -> StrategyDescriptor {
+        var source = TestSupport.probeOptimizer(id: "acme.shaped", capabilities: "0", slots: ["factor"], step: """
+            (void)h;
+            const gradus_param *p = GRADUS_ARRAY_AT(const gradus_param, g->params, 0);
+            for (int64_t i = 0; i < p->slots[0]->count; i++) p->slots[0]->data[i] += (float)(i + 1);
+            return GRADUS_OK;
+            """)
+        source = source.replacingOccurrences(of: "GRADUS_SLOT_SCALAR, ", with: "GRADUS_SLOT_SHAPED, ")
+            .replacingOccurrences(of: "r->abi_minor = gradus_negotiated_minor(q);", with: "r->abi_minor = \(minor); (void)q;")
+        if let rule {
+            source = source.replacingOccurrences(of: "static const gradus_optimizer_vtable vt = {", with: """
+                static int32_t shape(void *i, uint32_t slot, const gradus_param *param, int64_t *out_shape, uint32_t *out_rank) {
+                    (void)i; (void)slot; (void)param; \(rule) return GRADUS_OK; }
+                static const gradus_optimizer_vtable vt = {
+                """).replacingOccurrences(of: "layout, step, NULL, NULL, NULL };", with: "layout, step, NULL, NULL, shape };")
+        }
+        return try TestSupport.registry(compilingC: source).require("acme.shaped", kind: .optimizer)
+    }
+
+    func session(_ s: StrategyDescriptor, _ shape: [Int]) throws -> OptimizerSession {
+        try OptimizerSession(strategy: s, hyperparameters: HyperparameterSet(schema: [], owner: s.id),
+                             parameters: [HostParameter(name: "w", role: .matrix, shape: shape)])
+    }
+
+    func testShapedSlotsTakeThePluginsShapePerParameter() throws {
+        let s = try shapedProbe(minor: "2", rule: "out_shape[0] = param->value->shape[0]; out_shape[1] = 1; *out_rank = 2;")
+        XCTAssertEqual(s.abiVersion, "1.2")
+        let run = try session(s, [3, 5])
+        XCTAssertEqual(run.state[0][0].shape, [3, 1])
+        try run.step()
+        XCTAssertEqual(run.snapshot()[0], [.floats([1, 2, 3])])
+        let empty = try shapedProbe(minor: "2", rule: "out_shape[0] = 0; *out_rank = 1;")
+        XCTAssertEqual(try session(empty, [4]).state[0][0].count, 0, "a size of 0 leaves the slot empty")
+    }
+
+    func testBadShapesAndMissingMinorsAreRefusedByName() throws {
+        func refusal(_ s: StrategyDescriptor, _ shape: [Int] = [2, 2]) -> String {
+            do { _ = try session(s, shape); return "accepted" } catch { return "\(error)" }
+        }
+        XCTAssertEqual(refusal(try shapedProbe(minor: "2", rule: "out_shape[0] = -3; *out_rank = 1;")),
+                       "acme.shaped: slot_shape of state slot 'factor' for parameter 'w' [2, 2]: shape [-3], expected sizes >= 0 and at most 2^34 elements")
+        XCTAssertEqual(refusal(try shapedProbe(minor: "2", rule: "(void)out_shape; *out_rank = 9;")),
+                       "acme.shaped: slot_shape of state slot 'factor' for parameter 'w' [2, 2]: rank 9, expected at most 8")
+        XCTAssertTrue(refusal(try shapedProbe(minor: "2", rule: "out_shape[0] = 1 << 20; out_shape[1] = 1 << 20; out_shape[2] = 1 << 20; *out_rank = 3;"))
+            .hasSuffix("expected sizes >= 0 and at most 2^34 elements"))
+        XCTAssertEqual(refusal(try shapedProbe(minor: "2", rule: nil)),
+                       "acme.shaped: state slot 'factor' is shaped by the plugin, but its vtable has no slot_shape")
+        XCTAssertEqual(refusal(try shapedProbe(minor: "1", rule: "out_shape[0] = 1; *out_rank = 1;")),
+                       "acme.shaped: state slot 'factor' is shaped by the plugin, which needs ABI 1.2, but the plugin negotiated 1.1")
+    }
+
+    /// The SDK's C example, unchanged, built against the 1.0, 1.1 and current headers: each answers
+    /// its own minor and all three trace rosenbrock identically under this host.
+    func testTheCExampleBuiltAgainstEveryEarlierMinorsHeadersRunsIdentically() throws {
+        let source = try String(contentsOfFile: TestSupport.repositoryRoot + "/SDK/Examples/CPlugin/rmsprop.c", encoding: .utf8)
+        var traces: [String: [TracePoint]] = [:]
+        for (minor, include) in [("1.0", try TestSupport.fixturePath("sdk-1.0")), ("1.1", try TestSupport.fixturePath("sdk-1.1")),
+                                 ("1.2", TestSupport.includeDirectory)] {
+            let dir = try TestSupport.temporaryDirectory()
+            try source.write(toFile: dir + "/rmsprop.c", atomically: true, encoding: .utf8)
+            let (status, _, err) = try TestSupport.run("/usr/bin/env", ["cc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC",
+                                                                        "-I", include, "-o", dir + "/rmsprop.so", dir + "/rmsprop.c"])
+            XCTAssertEqual(status, 0, "headers \(minor): \(err)")
+            var search = PluginSearch()
+            search.environmentPath = nil
+            search.paths = [dir]
+            search.builtinFolders = []
+            let registry = PluginRegistry(search: search)
+            let strategy = try XCTUnwrap(registry.strategies.first, "headers \(minor): \(registry.warnings)")
+            XCTAssertEqual(strategy.abiVersion, minor)
+            var points: [TracePoint] = []
+            try TraceRunner.run(optimizer: strategy, function: .named("rosenbrock"), steps: 50, settings: [("lr", "0.001")]) { points.append($0) }
+            traces[minor] = points
+        }
+        XCTAssertEqual(Set(traces.values.map { $0.map(\.x) }).count, 1, "the three builds trace differently")
+        XCTAssertEqual(traces.count, 3)
     }
 }

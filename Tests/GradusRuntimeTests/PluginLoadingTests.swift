@@ -35,11 +35,11 @@ final class PluginLoadingTests: XCTestCase {
     func testValidCPluginLoadsWithEveryStrategy() throws {
         let lib = try PluginLoader.load(try build("valid"))
         XCTAssertEqual(lib.name, "test-plugin")
-        XCTAssertEqual(lib.abiMinor, 1)
+        XCTAssertEqual(lib.abiMinor, 2)
         XCTAssertEqual(lib.strategies.count, 11)
         XCTAssertEqual(lib.strategies[0].id, "test.plain")
         XCTAssertEqual(lib.strategies[0].hyperparameters.map(\.id), ["lr"])
-        XCTAssertEqual(lib.strategies[0].abiVersion, "1.1")
+        XCTAssertEqual(lib.strategies[0].abiVersion, "1.2")
     }
 
     func testLongerStructFromNewerHeaderIsReadUpToWhatTheHostKnows() throws {
@@ -54,7 +54,7 @@ final class PluginLoadingTests: XCTestCase {
         let expectations: [(String, [String], String)] = [
             ("other_major", ["BREAK_OTHER_MAJOR"], "no 'gradus_plugin_entry_v1' symbol: not a Gradus plugin, or one built for another ABI major"),
             ("refuse", ["BREAK_REFUSE"], "plugin refused to load (status 9): this machine lacks the AVX-1024 the plugin needs"),
-            ("newer_minor", ["BREAK_NEWER_MINOR"], "plugin answered ABI 1.7, expected 1.0 to 1.1"),
+            ("newer_minor", ["BREAK_NEWER_MINOR"], "plugin answered ABI 1.7, expected 1.0 to 1.2"),
             ("short_struct", ["BREAK_SHORT_STRUCT"], "library descriptor has struct_size 8, expected at least 40 (ABI 1.0)"),
             ("null_library", ["BREAK_NULL_LIBRARY"], "plugin answered OK but gave no library descriptor"),
             ("null_slot", ["BREAK_NULL_SLOT"], "strategy 'test.plain' has a NULL required slot 'step'"),
@@ -149,7 +149,7 @@ final class PluginLoadingTests: XCTestCase {
         var response = gradus_entry_response()
         ABIWrite.header(&response)
         XCTAssertEqual(entry(&request, &response), GRADUS_OK)
-        XCTAssertEqual(response.abi_minor, 1, "a newer host gets the plugin's minor")
+        XCTAssertEqual(response.abi_minor, 2, "a newer host gets the plugin's minor")
         XCTAssertNotNil(response.library)
         request.abi_major = 2
         XCTAssertEqual(entry(&request, &response), GRADUS_ERR_VERSION)

@@ -69,7 +69,7 @@ public enum TestSupport {
             const gradus_host_services *h = c->services;
         \(step)
         }
-        static const gradus_optimizer_vtable vt = { sizeof(gradus_optimizer_vtable), 0, create, destroy, layout, step, NULL, NULL };
+        static const gradus_optimizer_vtable vt = { sizeof(gradus_optimizer_vtable), 0, create, destroy, layout, step, NULL, NULL, NULL };
         static const gradus_strategy_descriptor d = { sizeof(gradus_strategy_descriptor), 0, GRADUS_KIND_OPTIMIZER, 0,
             "\(id)", "Probe", "1.0.0", "probes host services", NULL, \(capabilities), NULL, 0, 0, &vt };
         static const gradus_strategy_descriptor *const list[] = { &d };
@@ -93,6 +93,18 @@ public enum TestSupport {
         for (i, (x, y)) in zip(a, b).enumerated() {
             XCTAssertLessThanOrEqual(abs(x - Float(y)), tol * max(1, abs(Float(y))), "\(what)[\(i)]: \(x) vs reference \(y)", line: line)
         }
+    }
+
+    /// A little-endian float32 NPY file of `shape` holding `values` (row-major).
+    public static func npy(_ shape: [Int], _ values: [Float]) -> Data {
+        let dims = shape.count == 1 ? "\(shape[0])," : shape.map(String.init).joined(separator: ", ")
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(dims)), }"
+        while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+        header += "\n"
+        var out = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xff), UInt8(header.utf8.count >> 8)])
+        out.append(contentsOf: Array(header.utf8))
+        values.withUnsafeBytes { out.append(contentsOf: $0) }
+        return out
     }
 
     /// A fresh private (0700) temporary folder.

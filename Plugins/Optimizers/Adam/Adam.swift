@@ -22,26 +22,10 @@ struct Adam: OptimizerPlugin {
 
     func update(_ p: Parameter, _ ctx: StepContext) throws {
         let hp = ctx.hyperparameters
-        let beta1 = hp[Self.beta1], beta2 = hp[Self.beta2], wd = Float(hp[Self.weightDecay]), eps = Float(hp[Self.eps])
         let step = try p.exact(Self.step)
         step.pointee += 1
-        let t = step.pointee
-        let stepSize = Float(hp[Self.lr] / (1 - pow(beta1, t))), rootBC2 = Float((1 - pow(beta2, t)).squareRoot())
-        let w1 = Float(1 - beta1), b2 = Float(beta2), w2 = Float(1 - beta2), sign: Float = hp[Self.maximize] ? -1 : 1
-        let m = try p[Self.expAvg], v = try p[Self.expAvgSq], x = p.value, grad = p.grad, vmax = amsgrad ? try p[Self.maxExpAvgSq] : v
-        // One body, a copy per AMSGrad setting: branch- and alias-free, so it vectorises (λ = 0 adds exactly 0).
-        @inline(__always) func run(_ range: Range<Int>, _ ams: Bool) {
-            for i in range {
-                let g = sign * grad[i] + wd * x[i]
-                m[i] += w1 * (g - m[i])
-                v[i] = v[i] * b2 + w2 * g * g
-                if ams { vmax[i] = max(vmax[i], v[i]) }
-                x[i] += -stepSize * (m[i] / (fastSqrt(ams ? vmax[i] : v[i]) / rootBC2 + eps))
-            }
-        }
-        forEachChunk(p.count) { amsgrad ? run($0, true) : run($0, false) }
+        AdamStep.run(p, .init(lr: hp[Self.lr], beta1: hp[Self.beta1], beta2: hp[Self.beta2], eps: hp[Self.eps],
+                              coupledDecay: hp[Self.weightDecay], maximize: hp[Self.maximize]),
+                     t: step.pointee, m: try p[Self.expAvg], v: try p[Self.expAvgSq], vmax: amsgrad ? try p[Self.maxExpAvgSq] : nil)
     }
 }
-
-@_cdecl("gradus_plugin_entry_v1")
-public func entry(_ q: EntryRequest?, _ r: EntryResponse?) -> Int32 { GradusLibrary.entry(q, r, name: "gradus-adam", vendor: "gradus", [.optimizer(Adam.self)]) }

@@ -5,7 +5,13 @@ import CGradusABI
 /// instance uses in `stateSlots`, and read them in `update` with `try p[Self.expAvg]`: the kit
 /// resolves names to positions once, when the instance is created.
 public struct StateSlot: Sendable {
-    public enum Shape: Sendable { case likeParameter, scalar, exactScalar }
+    public enum Shape: Sendable {
+        case likeParameter, scalar, exactScalar
+        /// A shape chosen per parameter from its shape and role (ABI 1.2).
+        case shaped(@Sendable (_ shape: [Int], _ role: ParameterRole) -> [Int])
+        var isExact: Bool { if case .exactScalar = self { return true } else { return false } }
+        var isShaped: Bool { if case .shaped = self { return true } else { return false } }
+    }
     public let name: String
     public let shape: Shape
     public let initialValue: Double
@@ -24,6 +30,13 @@ public struct StateSlot: Sendable {
     /// exact; read it with `try p.exact(slot)`.
     public static func exactScalar(_ name: String, initialValue: Double = 0) -> StateSlot {
         StateSlot(name: name, shape: .exactScalar, initialValue: initialValue, masked: false)
+    }
+    /// A float32 tensor whose shape `shape` gives from the parameter's shape and role (ABI 1.2):
+    /// factored moments (`{ s, _ in [s[0]] }`), one value per row, projectors. Return `[0]` where the
+    /// slot does not apply to a parameter (it is then empty). Never masked.
+    public static func shaped(_ name: String, initialValue: Double = 0,
+                              _ shape: @escaping @Sendable (_ shape: [Int], _ role: ParameterRole) -> [Int]) -> StateSlot {
+        StateSlot(name: name, shape: .shaped(shape), initialValue: initialValue, masked: false)
     }
 }
 
@@ -121,6 +134,7 @@ final class OptimizerInstance {
     let slotCount: Int
     let slotNames: [String]
     let exactSlots: [Bool]
+    let shapes: [StateSlot.Shape]
 
     let id: String
 
@@ -132,7 +146,8 @@ final class OptimizerInstance {
         let declared = plugin.stateSlots
         slotCount = declared.count
         slotNames = declared.map(\.name)
-        exactSlots = declared.map { $0.shape == .exactScalar }
+        exactSlots = declared.map { $0.shape.isExact }
+        shapes = declared.map(\.shape)
         slots = UnsafeMutablePointer<gradus_state_slot>.allocate(capacity: max(1, declared.count))
         for (i, s) in declared.enumerated() {
             var c = gradus_state_slot()
@@ -143,6 +158,7 @@ final class OptimizerInstance {
             case .likeParameter: c.shape_kind = GRADUS_SLOT_LIKE_PARAM
             case .scalar: c.shape_kind = GRADUS_SLOT_SCALAR
             case .exactScalar: c.shape_kind = GRADUS_SLOT_SCALAR_F64
+            case .shaped: c.shape_kind = GRADUS_SLOT_SHAPED
             }
             c.flags = s.masked ? UInt32(GRADUS_SLOT_MASKED) : 0
             c.initial_value = s.initialValue
@@ -195,8 +211,11 @@ enum OptimizerThunks {
                     throw PluginError.invalidArgument("create called with a descriptor this library did not publish")
                 }
                 let plugin = try type.init(HyperparameterValues(hp, schema: record.schema))
-                if plugin.stateSlots.contains(where: { $0.shape == .exactScalar }), GradusLibrary.negotiatedMinor < 1 {
+                if plugin.stateSlots.contains(where: { $0.shape.isExact }), GradusLibrary.negotiatedMinor < 1 {
                     throw PluginError.version("exact scalar state slots need a host speaking ABI 1.1; this one negotiated 1.\(GradusLibrary.negotiatedMinor)")
+                }
+                if plugin.stateSlots.contains(where: { $0.shape.isShaped }), GradusLibrary.negotiatedMinor < 2 {
+                    throw PluginError.version("shaped state slots need a host speaking ABI 1.2; this one negotiated 1.\(GradusLibrary.negotiatedMinor)")
                 }
                 let instance = OptimizerInstance(plugin, schema: record.schema, services: services, id: record.id)
                 out.pointee = Unmanaged.passRetained(instance).toOpaque()
@@ -212,6 +231,22 @@ enum OptimizerThunks {
             outSlots.pointee = UnsafePointer(box.slots)
             outCount.pointee = UInt32(box.slotCount)
             return GRADUS_OK
+        }
+        v.slot_shape = { instance, slot, param, outShape, outRank in
+            guard let instance, let param, let outShape, let outRank else { return GRADUS_ERR_INVALID_ARGUMENT }
+            let box = Unmanaged<OptimizerInstance>.fromOpaque(instance).takeUnretainedValue()
+            return reportingErrors(box.services) {
+                guard Int(slot) < box.shapes.count, case .shaped(let rule) = box.shapes[Int(slot)] else {
+                    throw PluginError.invalidArgument("slot_shape asked for slot \(slot), which is not a shaped slot")
+                }
+                guard let view = param.pointee.value else { throw PluginError.invalidArgument("slot_shape: the parameter has no value view") }
+                let shape = rule(try TensorView(view).shape, ParameterRole(rawValue: param.pointee.role))
+                guard shape.count <= Int(GRADUS_MAX_SLOT_RANK) else {
+                    throw PluginError.invalidArgument("slot '\(box.slotNames[Int(slot)])' has rank \(shape.count), at most \(GRADUS_MAX_SLOT_RANK) allowed")
+                }
+                for (i, d) in shape.enumerated() { outShape[i] = Int64(d) }
+                outRank.pointee = UInt32(shape.count)
+            }
         }
         v.step = { instance, ctx, group in
             guard let instance, let ctx, let group else { return GRADUS_ERR_INVALID_ARGUMENT }

@@ -85,8 +85,9 @@ static inline void gradus_kit_destroy_nothing(void *instance) { (void)instance; 
         (void)instance; *out = (slots_); *count = GRADUS_COUNT(slots_); return GRADUS_OK;            \
     }                                                                                                 \
     static const gradus_optimizer_vtable vtable_name = {                                             \
-        sizeof(gradus_optimizer_vtable), GRADUS_ABI_MINOR, gradus_kit_create_stateless,              \
-        gradus_kit_destroy_nothing, vtable_name##_layout, (step_), NULL, NULL }
+        .struct_size = sizeof(gradus_optimizer_vtable), .abi_minor = GRADUS_ABI_MINOR,               \
+        .create = gradus_kit_create_stateless, .destroy = gradus_kit_destroy_nothing,                 \
+        .state_layout = vtable_name##_layout, .step = (step_) }
 
 /* ---- descriptors ---- */
 /* An optimizer strategy with the static hyperparameter array `schema_`. */

@@ -20,6 +20,10 @@
 #define GRADUS_SLOT_SCALAR     2  /* one float per parameter (rounds: a float counts exactly only to 2^24) */
 #define GRADUS_SLOT_SCALAR_F64 3  /* ABI 1.1: one double per parameter, for counters and other values
                                      that must stay exact; in gradus_param.scalars, not .slots */
+#define GRADUS_SLOT_SHAPED     4  /* ABI 1.2: a float32 tensor whose shape the optimizer chooses per
+                                     parameter through the vtable's slot_shape (factored moments, one
+                                     value per row, projectors); it may be empty for some parameters */
+#define GRADUS_MAX_SLOT_RANK   8  /* the most dimensions slot_shape may give */
 
 #define GRADUS_SLOT_MASKED 1u     /* zeroed where a pruning mask is zero (LIKE_PARAM only) */
 
@@ -122,6 +126,23 @@ typedef struct gradus_optimizer_vtable {
 
     /* Optional. Restores what save_extra wrote; GRADUS_ERR_VERSION for an unknown version. Lifecycle. */
     int32_t (*load_extra)(void *instance, const gradus_bytes *in);
+
+    /* ---- ABI 1.2 (present when struct_size reaches it) ---- */
+
+    /*
+     * Required when state_layout declares a GRADUS_SLOT_SHAPED slot. Gives the shape
+     * of slot `slot` (its index in the layout) for `param`: writes *out_rank (at most
+     * GRADUS_MAX_SLOT_RANK) sizes into out_shape. Rank 0 is a single float; a size of 0
+     * makes the slot empty for this parameter (e.g. Adafactor's row factor on a vector).
+     * Only param->name, role, flags and value (for its shape; its data may change
+     * before the first step) are valid; grad, slots, mask and scalars are NULL.
+     * Lifecycle: called once per parameter and shaped slot when the host allocates the
+     * state; the host refuses negative sizes and shapes of more than 2^34 elements.
+     * The slot starts at its initial_value everywhere; the host checkpoints it under
+     * its name with this shape, and never masks it.
+     */
+    int32_t (*slot_shape)(void *instance, uint32_t slot, const gradus_param *param,
+                          int64_t *out_shape, uint32_t *out_rank);
 } gradus_optimizer_vtable;
 
 #endif /* GRADUS_OPTIMIZER_H */

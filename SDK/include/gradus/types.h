@@ -33,7 +33,8 @@
 
 /* The ABI major this header describes and the newest minor it knows. */
 #define GRADUS_ABI_MAJOR 1
-#define GRADUS_ABI_MINOR 1   /* 1.1: exact (double) scalar state slots; see docs/ABI.md */
+#define GRADUS_ABI_MINOR 2   /* 1.1: exact (double) scalar state slots; 1.2: state slots of any shape,
+                                linear algebra services; see docs/ABI.md */
 
 /* Element i of an array of ABI structs whose first element starts at `base`. */
 #define GRADUS_ARRAY_AT(type, base, i) \

@@ -4,8 +4,9 @@ import CGradusABI
 enum ABIRead {
     /// Copies a struct of type `T` from `pointer`, honouring the writer's `struct_size`:
     /// bytes past it read as zero; a size below `minimum` (the size in ABI 1.0) is rejected.
-    static func copy<T>(_ pointer: UnsafeRawPointer, as _: T.Type, minimum: Int = MemoryLayout<T>.size,
+    static func copy<T>(_ pointer: UnsafeRawPointer, as _: T.Type, minimum: Int? = nil,
                         what: String) throws -> T {
+        let minimum = minimum ?? sizeInABI10(T.self)
         let declared = Int(pointer.load(as: UInt32.self))
         guard declared >= minimum else {
             throw GradusError("\(what) has struct_size \(declared), expected at least \(minimum) (ABI 1.0)")
@@ -19,6 +20,14 @@ enum ABIRead {
         result.initializeMemory(as: UInt8.self, repeating: 0, count: size)
         result.copyMemory(from: pointer, byteCount: min(declared, size))
         return result.load(as: T.self)
+    }
+
+    /// A struct's size in ABI 1.0 (Fixtures/abi_layout_v1_0.txt), the least a plugin may declare:
+    /// fields appended by later minors read as zero from plugins built before them.
+    static func sizeInABI10<T>(_: T.Type) -> Int {
+        if T.self == gradus_optimizer_vtable.self { return MemoryLayout<gradus_optimizer_vtable>.offset(of: \.slot_shape)! }
+        if T.self == gradus_param.self { return MemoryLayout<gradus_param>.offset(of: \.scalars)! }
+        return MemoryLayout<T>.size
     }
 
     /// A C string the plugin must provide, limited to `limit` bytes.

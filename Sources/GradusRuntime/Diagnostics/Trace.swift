@@ -33,9 +33,8 @@ final class TestFunctionRunContext: RunContext {
             PluginErrorSlot.shared.set(GRADUS_ERR_INVALID_ARGUMENT, "hessian_vector_product: expected 1 vector for the point, got \(n)")
             return GRADUS_ERR_INVALID_ARGUMENT
         }
-        let p = Variable(Tensor(shape: [2], scalars: point), requiresGrad: true)
-        let f = GradMode.with(recording: true) { function.evaluate(p) }
-        Autodiff.hessianVectorProduct(of: f, wrt: [p], vectors: [Tensor(shape: [2], scalars: [src[0], src[1]])])[0].copy(to: dst)
+        let hv = function.hessianVectorProduct(at: point, Array(UnsafeBufferPointer(start: src, count: point.count)))
+        for i in hv.indices { dst[i] = hv[i] }
         return GRADUS_OK
     }
 
@@ -45,7 +44,7 @@ final class TestFunctionRunContext: RunContext {
             PluginErrorSlot.shared.set(GRADUS_ERR_INVALID_ARGUMENT, "evaluate_at: expected 1 tensor for the point, got \(n)")
             return GRADUS_ERR_INVALID_ARGUMENT
         }
-        let x = [src[0], src[1]]
+        let x = Array(UnsafeBufferPointer(start: src, count: point.count))
         if let dst = grads?[0] {
             let (f, g) = function.valueAndGradient(x)
             loss?.pointee = Double(f)
@@ -66,8 +65,10 @@ public enum TraceRunner {
                            emit: (TracePoint) -> Void) throws {
         let hp = try HyperparameterSet(schema: optimizer.hyperparameters, overrides: settings, owner: optimizer.id)
         let x0 = start ?? function.start
-        guard x0.count == 2 else { throw GradusError("--start has \(x0.count) coordinates, expected 2 (x,y)") }
-        let param = HostParameter(name: "x", role: .vector, shape: [2], values: x0)
+        guard x0.count == function.start.count else {
+            throw GradusError("--start has \(x0.count) coordinates, expected \(function.start.count) for \(function.name)")
+        }
+        let param = HostParameter(name: "x", role: function.role, shape: function.shape, values: x0)
         let runner = try ScheduleRunner(schedules, hyperparameters: hp, owner: optimizer.id)
         func applySchedules(_ k: Int) throws { try runner.apply(step: k, totalSteps: steps) }
         try applySchedules(0)  // bindings and values are checked before anything is printed

@@ -179,14 +179,16 @@ public struct Checkpoint {
         }
         var saved: [[[SlotValue]]] = []
         for session in trainer.optimizers {
-            saved.append(try session.parameters.map { param in
-                try session.slots.map { slot -> SlotValue in
+            saved.append(try session.parameters.enumerated().map { p, param in
+                try session.slots.enumerated().map { s, slot -> SlotValue in
                     let key = "optimizer/\(param.name)/\(slot.name)"
                     if slot.kind == .exactScalar {
                         guard let d = optimizerScalars[key] else { throw GradusError("checkpoint lacks the exact (F64) optimizer state '\(key)'") }
                         return .exact(d)
                     }
                     guard let t = optimizerState[key] else { throw GradusError("checkpoint lacks optimizer state '\(key)'") }
+                    let want = session.state[p][s].shape
+                    guard t.shape == want else { throw GradusError("checkpoint optimizer state '\(key)' has shape \(t.shape), this run's has \(want)") }
                     return .floats(t.scalars)
                 }
             })

@@ -54,10 +54,23 @@ public final class OptimizerSession {
             throw error
         }
         slots = layout
-        let tensors = parameters.map { p in
-            layout.map { s in
-                HostTensor(shape: s.kind == .likeParameter ? p.value.shape : s.kind == .scalar ? [] : [0], repeating: Float(s.initial))
+        let tensors: [[HostTensor]]
+        do {
+            tensors = try parameters.map { p in
+                try layout.enumerated().map { i, s in
+                    let shape: [Int]
+                    switch s.kind {
+                    case .likeParameter: shape = p.value.shape
+                    case .scalar: shape = []
+                    case .exactScalar: shape = [0]
+                    case .shaped: shape = try OptimizerSession.slotShape(v, created, strategy, slot: i, name: s.name, parameter: p)
+                    }
+                    return HostTensor(shape: shape, repeating: Float(s.initial))
+                }
             }
+        } catch {
+            PluginCall.during(strategy.id, "destroy") { v.destroy!(created) }
+            throw error
         }
         state = tensors
         exact = parameters.map { _ in
@@ -129,14 +142,50 @@ public final class OptimizerSession {
             case GRADUS_SLOT_SCALAR_F64 where strategy.abiMinor >= 1: kind = .exactScalar
             case GRADUS_SLOT_SCALAR_F64:
                 throw GradusError("\(id): state slot '\(name)' is an exact (F64) scalar, which needs ABI 1.1, but the plugin negotiated \(strategy.abiVersion)")
+            case GRADUS_SLOT_SHAPED where strategy.abiMinor >= 2:
+                guard v.slot_shape != nil else {
+                    throw GradusError("\(id): state slot '\(name)' is shaped by the plugin, but its vtable has no slot_shape")
+                }
+                kind = .shaped
+            case GRADUS_SLOT_SHAPED:
+                throw GradusError("\(id): state slot '\(name)' is shaped by the plugin, which needs ABI 1.2, but the plugin negotiated \(strategy.abiVersion)")
             default:
-                throw GradusError("\(id): state slot '\(name)' has shape kind \(s.shape_kind), expected 1 (like param), 2 (scalar) or 3 (exact scalar)")
+                throw GradusError("\(id): state slot '\(name)' has shape kind \(s.shape_kind), expected 1 (like param), 2 (scalar), 3 (exact scalar) or 4 (shaped)")
             }
             guard s.initial_value.isFinite else { throw GradusError("\(id): state slot '\(name)' has a non-finite initial value") }
             result.append(StateSlotSpec(name: name, kind: kind, masked: kind == .likeParameter && s.flags & UInt32(GRADUS_SLOT_MASKED) != 0,
                                         initial: s.initial_value))
         }
         return result
+    }
+
+    /// The shape the plugin gives shaped slot `slot` of parameter `p` (checked: rank, sizes, total).
+    static func slotShape(_ v: gradus_optimizer_vtable, _ instance: UnsafeMutableRawPointer, _ strategy: StrategyDescriptor,
+                          slot: Int, name: String, parameter p: HostParameter) throws -> [Int] {
+        let what = "\(strategy.id): slot_shape of state slot '\(name)' for parameter '\(p.name)' \(p.value.shape)"
+        var probe = gradus_param()
+        ABIWrite.header(&probe)
+        let shape: [Int] = try p.name.withCString { cName in
+            probe.name = cName
+            probe.role = p.role.rawValue
+            probe.value = p.value.view
+            var dims = [Int64](repeating: -1, count: Int(GRADUS_MAX_SLOT_RANK))
+            var rank: UInt32 = .max
+            try dims.withUnsafeMutableBufferPointer { out in
+                try PluginCall.check(strategy.id, "slot_shape") { v.slot_shape!(instance, UInt32(slot), &probe, out.baseAddress, &rank) }
+            }
+            guard rank <= UInt32(GRADUS_MAX_SLOT_RANK) else { throw GradusError("\(what): rank \(rank), expected at most \(GRADUS_MAX_SLOT_RANK)") }
+            let sizes = dims.prefix(Int(rank))
+            guard sizes.allSatisfy({ $0 >= 0 }), let n = Checked.product(sizes.map { Int($0) }, limit: 1 << 34) else {
+                throw GradusError("\(what): shape \(Array(sizes)), expected sizes >= 0 and at most 2^34 elements")
+            }
+            let physical = Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE)))
+            guard n <= physical / 4 else {
+                throw GradusError("\(what): shape \(Array(sizes)) needs \(n * 4 >> 20) MiB, more than this machine's \(physical >> 20) MiB of memory")
+            }
+            return sizes.map { Int($0) }
+        }
+        return shape
     }
 
     /// Runs one optimizer step with the current gradients and hyperparameters.

@@ -11,6 +11,8 @@ public struct StateSlotSpec: Equatable, Sendable {
         case scalar
         /// One double (`GRADUS_SLOT_SCALAR_F64`, ABI 1.1): exact counters.
         case exactScalar
+        /// A tensor whose shape the plugin gives per parameter (`GRADUS_SLOT_SHAPED`, ABI 1.2).
+        case shaped
     }
     public let name: String
     public let kind: Kind
