@@ -29,6 +29,8 @@ func builtinPlugin(_ name: String, kind: String) -> (Product, Target) {
 let plugins = [
     builtinPlugin("SGD", kind: "Optimizers"),
     builtinPlugin("Adam", kind: "Optimizers"),
+    builtinPlugin("SecondMoment", kind: "Optimizers"),
+    builtinPlugin("SignAndTrust", kind: "Optimizers"),
     builtinPlugin("LayerNorm", kind: "Normalizers"),
     builtinPlugin("BatchNorm", kind: "Normalizers"),
     builtinPlugin("Magnitude", kind: "Pruners"),

@@ -26,7 +26,8 @@ final class GoldenOptimizerTests: XCTestCase {
         let registry = TestSupport.builtinRegistry()
         var summary: [String] = []
         for optimizer in try GoldenFixtures.optimizers() {
-            let strategy = try registry.require("gradus." + optimizer, kind: .optimizer)
+            // A file without a plugin fails the coverage test above; the others are still replayed.
+            guard let strategy = registry.strategy("gradus." + optimizer) else { continue }
             var worst: Float = 0, count = 0, matrixCases = 0
             for c in try GoldenFixtures.cases(optimizer) {
                 worst = max(worst, try replay(c, strategy))

@@ -25,7 +25,7 @@ enum AdamStep {
             for i in range {
                 let xi = x[i] * keep
                 let g = sign * grad[i] + wd * xi
-                m[i] += w1 * (g - m[i])
+                m[i] = lerp(m[i], g, w1)
                 v[i] = v[i] * b2 + w2 * g * g
                 if ams { vm[i] = max(vm[i], v[i]) }
                 x[i] = xi + -stepSize * (m[i] / (fastSqrt(ams ? vm[i] : v[i]) / rootBC2 + eps))

@@ -76,6 +76,9 @@ def _adafactor(ps, st):
                                  foreach=False)
 
 
+ADAFACTOR_EPS1_NOTE = "eps1 unset: torch's default None, i.e. float32 machine epsilon 2^-23 (1.1920929e-07)."
+
+
 # ---- Rprop ----------------------------------------------------------------------------------------
 
 def _rprop(ps, st):
@@ -219,10 +222,10 @@ CASES = [
               "un-rectified bias-corrected momentum step."),
 
     # Adafactor (matrices: factored row_var [rows,1] / col_var [1,cols]; 2-D functions: unfactored variance)
-    Case("adafactor", "default", {"lr": "0.01"}, _adafactor),
+    Case("adafactor", "default", {"lr": "0.01"}, _adafactor, note=ADAFACTOR_EPS1_NOTE),
     Case("adafactor", "varied", {"lr": "0.03", "beta2_decay": "-0.5", "eps1": "0.01", "eps2": "0.5", "d": "2",
                                  "weight_decay": "0.05"}, _adafactor),
-    Case("adafactor", "maximize", {"lr": "0.005", "maximize": "true"}, _adafactor),
+    Case("adafactor", "maximize", {"lr": "0.005", "maximize": "true"}, _adafactor, note=ADAFACTOR_EPS1_NOTE),
 
     # Rprop
     Case("rprop", "default", {"lr": "0.01"}, _rprop),
