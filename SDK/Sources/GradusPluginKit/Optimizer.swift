@@ -116,6 +116,10 @@ public protocol OptimizerPlugin {
     init(_ hyperparameters: HyperparameterValues) throws
     /// The per-parameter state, decided from the hyperparameters given to `init`.
     var stateSlots: [StateSlot] { get }
+    /// Called once per step with every parameter of the group, before `update` is called for each:
+    /// for quantities over the whole group (a global gradient norm, DoG's distances, D-Adaptation's
+    /// sums). The default does nothing.
+    mutating func prepare(_ group: [Parameter], _ context: StepContext) throws
     /// Updates one parameter in place.
     mutating func update(_ parameter: Parameter, _ context: StepContext) throws
 }
@@ -123,6 +127,7 @@ public protocol OptimizerPlugin {
 extension OptimizerPlugin {
     public static var capabilities: Capabilities { [] }
     public var stateSlots: [StateSlot] { [] }
+    public mutating func prepare(_ group: [Parameter], _ context: StepContext) throws {}
 }
 
 /// An optimizer instance as the host holds it.
@@ -173,6 +178,8 @@ final class OptimizerInstance {
                                   strategyID: id)
         let g = group.pointee
         guard let params = g.params else { return }
+        var parameters: [Parameter] = []
+        parameters.reserveCapacity(Int(g.count))
         for i in 0..<Int(g.count) {
             let p = abiElement(params, i, stride: params.pointee.struct_size)
             guard let valueView = p.pointee.value, let gradView = p.pointee.grad else {
@@ -193,8 +200,10 @@ final class OptimizerInstance {
                 guard let view = p.pointee.slots?[s] else { throw PluginError.invalidArgument("state slot \(s) is NULL") }
                 slotBuffers.append(try TensorView(view).elements)
             }
-            try plugin.update(Parameter(raw: p, value: value, grad: UnsafeBufferPointer(grad), slots: slotBuffers, slotNames: slotNames, exactSlots: exactSlots), context)
+            parameters.append(Parameter(raw: p, value: value, grad: UnsafeBufferPointer(grad), slots: slotBuffers, slotNames: slotNames, exactSlots: exactSlots))
         }
+        try plugin.prepare(parameters, context)
+        for p in parameters { try plugin.update(p, context) }
     }
 }
 

@@ -1,0 +1,52 @@
+import GradusPluginKit
+
+/// AdaBelief as pytorch-optimizer's AdaBelief: the second moment tracks the squared prediction
+/// error (g − m)² plus ε each step; optional AMSGrad bound and RAdam-style rectification.
+struct AdaBelief: OptimizerPlugin {
+    static let info = StrategyInfo(id: "gradus.adabelief", displayName: "AdaBelief", version: "1.0.0",
+                                   summary: "Adam whose denominator is the EMA of (g − m)² + ε (belief in the observed gradient)",
+                                   reference: "Zhuang et al. 2020; pytorch_optimizer.AdaBelief 4.1.0")
+    static let lr = Real.learningRate(1e-3), beta1 = Real.decay("beta1", 0.9, "decay of the first moment")
+    static let beta2 = Real.decay("beta2", 0.999, "decay of the squared prediction error")
+    static let weightDecay = Real.weightDecay(decoupled: nil)
+    static let rectify = Flag("rectify", doc: "RAdam's variance rectification of the step")
+    static let threshold = Integer("n_sma_threshold", default: 5, min: 0, doc: "rectify once ρ_t reaches this")
+    static let degenerated = Flag("degenerated_to_sgd", default: true, doc: "with rectify: momentum-SGD steps while ρ_t is below the threshold (else no step)")
+    static let amsBound = Flag("ams_bound", doc: "use the running maximum of the second moment")
+    static let eps = Real.epsilon(1e-16, "added to the second moment every step and to its root")
+    static let hyperparameters = schema(lr, beta1, beta2, weightDecay, Flag.weightDecouple(), Flag.fixedDecay, rectify, threshold,
+                                        degenerated, amsBound, eps, Flag.maximize)
+    static let capabilities: Capabilities = [.decoupledWeightDecay]
+    static let expAvgVar = StateSlot.likeParameter("exp_avg_var"), maxExpAvgVar = StateSlot.likeParameter("max_exp_avg_var")
+
+    let ams: Bool
+    init(_ hp: HyperparameterValues) throws { ams = hp[Self.amsBound] }
+    var stateSlots: [StateSlot] { [.step, Adam.expAvg, Self.expAvgVar] + (ams ? [Self.maxExpAvgVar] : []) }
+
+    func update(_ p: Parameter, _ ctx: StepContext) throws {
+        let hp = ctx.hyperparameters, t = try p.advance(.step), lr = hp[Self.lr], beta1 = hp[Self.beta1], beta2 = hp[Self.beta2]
+        let bc1 = 1 - pow(beta1, t), bc2 = 1 - pow(beta2, t)
+        // (step size, divide by √bc2, whether the adaptive step applies; nil: no step at all)
+        var stepSize = lr / bc1, adaptive = true
+        if hp[Self.rectify] {
+            let rhoInf = 2 / (1 - beta2) - 1, rho = rhoInf - 2 * t * pow(beta2, t) / bc2
+            adaptive = rho >= Double(hp[Self.threshold])
+            let rt = adaptive ? (bc2 * (rho - 4) / (rhoInf - 4) * (rho - 2) / rho * rhoInf / (rhoInf - 2)).squareRoot()
+                              : hp[Self.degenerated] ? 1 : -1
+            stepSize = lr * rt / bc1
+        }
+        let rootBC2 = Float(hp[Self.rectify] ? 1 : bc2.squareRoot()), moves = adaptive || stepSize > 0, step = Float(-stepSize)
+        let decay = WeightDecay(hp[Self.weightDecay], lr: lr, decoupled: hp[Flag.weightDecouple()], fixed: hp[Flag.fixedDecay])
+        let w1 = Float(1 - beta1), b2 = Float(beta2), w2 = Float(1 - beta2), eps = Float(hp[Self.eps]), sign: Float = hp[Flag.maximize] ? -1 : 1
+        let m = try p[Adam.expAvg], s = try p[Self.expAvgVar], smax = ams ? try p[Self.maxExpAvgVar] : s, x = p.value, grad = p.grad
+        for i in 0..<p.count {
+            let xi = x[i] * decay.keep, g = sign * grad[i] + decay.coupled * xi
+            m[i] = lerp(m[i], g, w1)
+            let r = g - m[i]
+            s[i] = (s[i] * b2 + w2 * r * r) + eps
+            if ams { smax[i] = max(smax[i], s[i]) }
+            let source = ams ? smax[i] : s[i]
+            x[i] = !moves ? xi : adaptive ? xi + step * (m[i] / (fastSqrt(source) / rootBC2 + eps)) : xi + step * m[i]
+        }
+    }
+}
