@@ -31,6 +31,7 @@ let plugins = [
     builtinPlugin("Adam", kind: "Optimizers"),
     builtinPlugin("SecondMoment", kind: "Optimizers"),
     builtinPlugin("SignAndTrust", kind: "Optimizers"),
+    builtinPlugin("Orthogonal", kind: "Optimizers"),
     builtinPlugin("LayerNorm", kind: "Normalizers"),
     builtinPlugin("BatchNorm", kind: "Normalizers"),
     builtinPlugin("Magnitude", kind: "Pruners"),

@@ -36,11 +36,13 @@ public enum PluginCheck {
 
     // MARK: optimizers
 
-    /// A vector and a matrix with fixed, varied values.
-    static func parameters() -> [HostParameter] {
+    /// A vector and a matrix with fixed, varied values (for MATRIX_ONLY optimizers a tall matrix
+    /// instead of the vector).
+    static func parameters(matrixOnly: Bool = false) -> [HostParameter] {
         var rng = RandomStream(seed: 11, stream: "check")
-        return [HostParameter(name: "vector", role: .vector, shape: [5], values: (0..<5).map { _ in rng.normal() }),
-                HostParameter(name: "layer.weight", role: .matrix, shape: [3, 4], values: (0..<12).map { _ in rng.normal() })]
+        let first = matrixOnly ? HostParameter(name: "tall.weight", role: .matrix, shape: [5, 2], values: (0..<10).map { _ in rng.normal() })
+            : HostParameter(name: "vector", role: .vector, shape: [5], values: (0..<5).map { _ in rng.normal() })
+        return [first, HostParameter(name: "layer.weight", role: .matrix, shape: [3, 4], values: (0..<12).map { _ in rng.normal() })]
     }
 
     /// Runs `steps` steps with gradients from `gradient(step, parameter index)`; returns the final values.
@@ -52,7 +54,7 @@ public enum PluginCheck {
             session = existing
         } else {
             session = try OptimizerSession(strategy: s, hyperparameters: HyperparameterSet(schema: s.hyperparameters, overrides: settings,
-                                                                                         owner: s.id), parameters: ps ?? parameters())
+                                                                                         owner: s.id), parameters: ps ?? parameters(matrixOnly: s.capabilities & HostCapabilities.matrixOnlyBit != 0))
         }
         for _ in 0..<steps {
             for (i, p) in session.parameters.enumerated() { p.grad.values = gradient(Int(session.stepCount), i, p.value.count) }
@@ -82,7 +84,7 @@ public enum PluginCheck {
     }
 
     static func optimizerChecks(_ s: StrategyDescriptor) -> [Check] {
-        let initial = parameters().map(\.value.values)
+        let initial = parameters(matrixOnly: s.capabilities & HostCapabilities.matrixOnlyBit != 0).map(\.value.values)
         let hasLR = s.hyperparameters.contains { $0.id == "lr" && $0.type == .real && $0.accepts(.real(0)) }
         let decoupled = s.capabilities & HostCapabilities.decoupledDecayBit != 0
         return [
@@ -111,7 +113,7 @@ public enum PluginCheck {
             check("parameters are updated independently") {
                 if s.capabilities & HostCapabilities.globalViewBit != 0 { return (nil, "declares a global view") }
                 let (_, together) = try trajectory(s, [], steps: 4, gradient: randomGradient)
-                let alone = try parameters().enumerated().map { i, p in
+                let alone = try parameters(matrixOnly: s.capabilities & HostCapabilities.matrixOnlyBit != 0).enumerated().map { i, p in
                     try trajectory(s, [], steps: 4, parameters: [p]) { k, _, n in randomGradient(k, i, n) }.1[0]
                 }
                 return (bitEqual(together, alone), "one group of two versus two groups of one")
@@ -120,7 +122,7 @@ public enum PluginCheck {
                 let (_, continuous) = try trajectory(s, [], steps: 6, gradient: randomGradient)
                 let (first, _) = try trajectory(s, [], steps: 3, gradient: randomGradient)
                 let saved = first.snapshot()
-                let restoredParams = parameters()
+                let restoredParams = parameters(matrixOnly: s.capabilities & HostCapabilities.matrixOnlyBit != 0)
                 for (p, q) in zip(restoredParams, first.parameters) { p.value.values = q.value.values }
                 let second = try OptimizerSession(strategy: s, hyperparameters: HyperparameterSet(schema: s.hyperparameters, owner: s.id),
                                                   parameters: restoredParams)

@@ -38,6 +38,7 @@ public final class OptimizerSession {
             throw GradusError("'\(strategy.id)' is a \(strategy.kind.rawValue), not an optimizer")
         }
         try HostCapabilities.require(strategy, available: available)
+        try HostCapabilities.checkMatrixOnly(strategy, parameters)
         self.strategy = strategy
         self.hyperparameters = hyperparameters
         self.parameters = parameters
