@@ -32,6 +32,7 @@ let plugins = [
     builtinPlugin("SecondMoment", kind: "Optimizers"),
     builtinPlugin("SignAndTrust", kind: "Optimizers"),
     builtinPlugin("Orthogonal", kind: "Optimizers"),
+    builtinPlugin("LowRank", kind: "Optimizers"),
     builtinPlugin("LayerNorm", kind: "Normalizers"),
     builtinPlugin("BatchNorm", kind: "Normalizers"),
     builtinPlugin("Magnitude", kind: "Pruners"),

@@ -13,6 +13,60 @@ public struct LinearAlgebra {
                           a, Int64(transposeA ? m : k), b, Int64(transposeB ? k : n), beta, c, Int64(n))
         guard status == GRADUS_OK else { throw PluginError.numeric("gemm \(m)×\(k) · \(k)×\(n) failed with status \(status)") }
     }
+
+    /// A linear-algebra service of ABI 1.2, or an error on an older host.
+    func service<F>(_ field: KeyPath<gradus_host_services, F?>, _ name: String) throws -> F {
+        guard let offset = MemoryLayout<gradus_host_services>.offset(of: field),
+              Int(services.pointee.struct_size) >= offset + MemoryLayout<F?>.size, let f = services.pointee[keyPath: field] else {
+            throw PluginError.unsupported("the host offers no \(name) (it needs ABI 1.2)")
+        }
+        return f
+    }
+
+    func check(_ status: Int32, _ what: String) throws {
+        guard status == GRADUS_OK else { throw PluginError.host(status) }
+    }
+
+    /// Thin SVD of the m×n matrix `a`: (u m×k, s k descending, vt k×n), k = min(m, n); each
+    /// singular vector's largest-magnitude entry is positive.
+    public func svd(_ a: [Float], m: Int, n: Int) throws -> (u: [Float], s: [Float], vt: [Float]) {
+        let f = try service(\.svd, "svd"), k = min(m, n)
+        var u = [Float](repeating: 0, count: m * k), s = [Float](repeating: 0, count: k), vt = [Float](repeating: 0, count: k * n)
+        try check(f(services.pointee.host, Int64(m), Int64(n), a, &u, &s, &vt), "svd")
+        return (u, s, vt)
+    }
+
+    /// Eigenvalues (ascending) and eigenvectors (columns of the n×n result) of the symmetric n×n `a`.
+    public func symmetricEigen(_ a: [Float], n: Int) throws -> (values: [Float], vectors: [Float]) {
+        let f = try service(\.sym_eig, "sym_eig")
+        var w = [Float](repeating: 0, count: n), v = [Float](repeating: 0, count: n * n)
+        try check(f(services.pointee.host, Int64(n), a, &w, &v), "sym_eig")
+        return (w, v)
+    }
+
+    /// Thin QR of the m×n `a` (m ≥ n): q m×n with orthonormal columns, r n×n upper with diagonal ≥ 0.
+    public func qr(_ a: [Float], m: Int, n: Int) throws -> (q: [Float], r: [Float]) {
+        let f = try service(\.qr, "qr")
+        var q = [Float](repeating: 0, count: m * n), r = [Float](repeating: 0, count: n * n)
+        try check(f(services.pointee.host, Int64(m), Int64(n), a, &q, &r), "qr")
+        return (q, r)
+    }
+
+    /// The lower Cholesky factor of the symmetric positive definite n×n `a`.
+    public func cholesky(_ a: [Float], n: Int) throws -> [Float] {
+        let f = try service(\.cholesky, "cholesky")
+        var l = [Float](repeating: 0, count: n * n)
+        try check(f(services.pointee.host, Int64(n), a, &l), "cholesky")
+        return l
+    }
+
+    /// X with op(T)·X = B for the n×n triangular `t` (lower or upper, op = transpose when asked), B n×nrhs.
+    public func solveTriangular(_ t: [Float], n: Int, lower: Bool, transpose: Bool = false, _ b: [Float], nrhs: Int) throws -> [Float] {
+        let f = try service(\.triangular_solve, "triangular_solve")
+        var x = b
+        try check(f(services.pointee.host, lower ? 1 : 0, transpose ? 1 : 0, Int64(n), Int64(nrhs), t, &x), "triangular_solve")
+        return x
+    }
 }
 
 extension StepContext {

@@ -138,6 +138,31 @@ typedef struct gradus_host_services {
      */
     int32_t (*graph_op)(gradus_graph_handle graph, const char *op, const gradus_node *inputs,
                         uint32_t input_count, const gradus_hp_values *attrs, gradus_node *out);
+
+    /* ---- ABI 1.2: dense linear algebra (present when struct_size reaches it) ----
+     * Row-major float32 matrices; the host computes in double precision with LAPACK and
+     * rounds once, so results are deterministic and independent of the plugin's build.
+     * Where a factorization leaves a sign free, the host fixes it: every singular vector and
+     * eigenvector has its largest-magnitude entry positive (the first on ties) and R has a
+     * non-negative diagonal. Inputs are borrowed and never modified; outputs are caller-owned
+     * buffers of the sizes given. Sizes must be positive with at most 2^28 elements per
+     * matrix (else GRADUS_ERR_INVALID_ARGUMENT); a failure to converge or a matrix that is
+     * not positive definite (Cholesky) or singular (triangular solve) is GRADUS_ERR_NUMERIC,
+     * with a message. Thread-safe. */
+
+    /* Thin SVD a = u·diag(s)·vt of the m×n matrix a, k = min(m, n): u m×k, s k (descending), vt k×n. */
+    int32_t (*svd)(gradus_host_handle host, int64_t m, int64_t n, const float *a, float *u, float *s, float *vt);
+    /* Symmetric eigendecomposition of the n×n matrix a (its lower triangle is read): w n
+     * eigenvalues ascending, v n×n with the eigenvectors as columns. */
+    int32_t (*sym_eig)(gradus_host_handle host, int64_t n, const float *a, float *w, float *v);
+    /* Thin QR a = q·r of the m×n matrix a, m >= n: q m×n with orthonormal columns, r n×n upper triangular. */
+    int32_t (*qr)(gradus_host_handle host, int64_t m, int64_t n, const float *a, float *q, float *r);
+    /* Cholesky a = l·lᵀ of the symmetric positive definite n×n matrix a (lower triangle read): l n×n lower. */
+    int32_t (*cholesky)(gradus_host_handle host, int64_t n, const float *a, float *l);
+    /* Solves op(t)·x = b for the n×n triangular t (lower != 0: lower, else upper; transpose != 0:
+     * op(t) = tᵀ); b is n×nrhs and is overwritten with x. */
+    int32_t (*triangular_solve)(gradus_host_handle host, int32_t lower, int32_t transpose, int64_t n, int64_t nrhs,
+                                const float *t, float *b);
 } gradus_host_services;
 
 #endif /* GRADUS_HOST_H */

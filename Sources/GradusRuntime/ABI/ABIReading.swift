@@ -27,6 +27,7 @@ enum ABIRead {
     static func sizeInABI10<T>(_: T.Type) -> Int {
         if T.self == gradus_optimizer_vtable.self { return MemoryLayout<gradus_optimizer_vtable>.offset(of: \.slot_shape)! }
         if T.self == gradus_param.self { return MemoryLayout<gradus_param>.offset(of: \.scalars)! }
+        if T.self == gradus_host_services.self { return MemoryLayout<gradus_host_services>.offset(of: \.svd)! }
         return MemoryLayout<T>.size
     }
 

@@ -46,6 +46,36 @@ public enum HostServices {
             guard let r = HostRandomStream.from(h), let out else { return }
             for i in 0..<Int(n) { out[i] = r.stream.normal() }
         }
+        s.svd = { _, m, n, a, u, sv, vt in
+            linalg("svd") {
+                guard let a, let u, let sv, let vt else { throw LAPACK.Failure(description: "svd: NULL buffer") }
+                try LAPACK.svd(a, m: try size(m), n: try size(n), u: u, s: sv, vt: vt)
+            }
+        }
+        s.sym_eig = { _, n, a, w, v in
+            linalg("sym_eig") {
+                guard let a, let w, let v else { throw LAPACK.Failure(description: "sym_eig: NULL buffer") }
+                try LAPACK.symmetricEigen(a, n: try size(n), w: w, v: v)
+            }
+        }
+        s.qr = { _, m, n, a, q, r in
+            linalg("qr") {
+                guard let a, let q, let r else { throw LAPACK.Failure(description: "qr: NULL buffer") }
+                try LAPACK.qr(a, m: try size(m), n: try size(n), q: q, r: r)
+            }
+        }
+        s.cholesky = { _, n, a, l in
+            linalg("cholesky") {
+                guard let a, let l else { throw LAPACK.Failure(description: "cholesky: NULL buffer") }
+                try LAPACK.cholesky(a, n: try size(n), l: l)
+            }
+        }
+        s.triangular_solve = { _, lower, transpose, n, nrhs, t, b in
+            linalg("triangular_solve") {
+                guard let t, let b else { throw LAPACK.Failure(description: "triangular_solve: NULL buffer") }
+                try LAPACK.solveTriangular(t, n: try size(n), lower: lower != 0, transpose: transpose != 0, b: b, nrhs: try size(nrhs))
+            }
+        }
         s.gemm = { _, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc in
             guard let a, let b, let c, ta == 0 || ta == 1, tb == 0 || tb == 1,
                   BLAS.validGemmShape(transposeA: ta == 1, transposeB: tb == 1, m: Int(m), n: Int(n), k: Int(k),
@@ -81,3 +111,24 @@ func unsupported(_ service: String) -> Int32 {
     return GRADUS_ERR_UNSUPPORTED
 }
 
+/// Runs a linear-algebra service: a size or NULL problem is GRADUS_ERR_INVALID_ARGUMENT, a numeric
+/// failure GRADUS_ERR_NUMERIC, each with its message for the plugin's error.
+private func linalg(_ name: String, _ body: () throws -> Void) -> Int32 {
+    do {
+        try body()
+        return GRADUS_OK
+    } catch let failure as LAPACK.Failure {
+        let status = failure.numeric ? GRADUS_ERR_NUMERIC : GRADUS_ERR_INVALID_ARGUMENT
+        PluginErrorSlot.shared.set(status, failure.description)
+        return status
+    } catch {
+        PluginErrorSlot.shared.set(GRADUS_ERR_INVALID_ARGUMENT, "\(name): \(error)")
+        return GRADUS_ERR_INVALID_ARGUMENT
+    }
+}
+
+/// A size from a plugin: positive and within Int32 (LAPACK's index type).
+private func size(_ n: Int64) throws -> Int {
+    guard n > 0, n <= Int64(Int32.max) else { throw LAPACK.Failure(description: "size \(n) is not in 1...\(Int32.max)") }
+    return Int(n)
+}

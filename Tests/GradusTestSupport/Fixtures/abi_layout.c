@@ -63,6 +63,11 @@ int main(void) {
     F(gradus_host_services, evaluate_at);
     F(gradus_host_services, activation);
     F(gradus_host_services, graph_op);
+    F(gradus_host_services, svd);
+    F(gradus_host_services, sym_eig);
+    F(gradus_host_services, qr);
+    F(gradus_host_services, cholesky);
+    F(gradus_host_services, triangular_solve);
     S(gradus_norm_config);
     F(gradus_norm_config, struct_size);
     F(gradus_norm_config, abi_minor);
