@@ -66,7 +66,7 @@ struct Train: ParsableCommand {
             let (_, accuracy) = try trainer.evaluate(trainer.test)
             let correct = Int((accuracy * Double(trainer.test.count)).rounded())
             StandardOutput.line(String(format: "test accuracy: %.4f (%d/%d) — %@ on %@, %d epochs", accuracy, correct, trainer.test.count,
-                                       trainer.optimizer.strategy.id, cfg.dataset, trainer.completedEpochs))
+                                       trainer.optimizerSummary, cfg.dataset, trainer.completedEpochs))
         }
     }
 }

@@ -185,6 +185,17 @@ final class BadInputTests: XCTestCase {
              setup: { try TestSupport.npy([1, 2], [1, .nan]).write(to: URL(fileURLWithPath: $0 + "/a.npy")) }),
         Case(inputClass: "silent acceptances", arguments: ["trace", "--function", "least_squares", "--data", "DIR", "--start=1,2"], expected: "--start does not apply to least_squares: its start is x0.npy in DIR"),
         Case(inputClass: "silent acceptances", arguments: ["trace", "--function", "beale", "--data", "DIR"], expected: "--data applies only to --function least_squares, not beale"),
+        // Routes and global transforms.
+        Case(inputClass: "misleading messages", arguments: ["train", "--set", "optimizer=muon"],
+             expected: "gradus.muon takes only matrices (2 or more dimensions), but parameter 'layers.0.bias' has shape [128]; route the others to another optimizer, e.g. optimizer=adamw with route.matrix=muon"),
+        Case(inputClass: "misleading messages", arguments: ["train", "--set", "route.weights=muon"], expected: "route.weights: unknown selector (expected one of bias, embedding, head, matrix, norm, norm_bias, norm_gain, vector)"),
+        Case(inputClass: "misleading messages", arguments: ["train", "--set", "route.matrix.lr=0.02"], expected: "route.matrix: hyperparameters given but no optimizer (set route.matrix=OPTIMIZER, e.g. route.matrix=muon)"),
+        Case(inputClass: "silent acceptances", arguments: ["train", "--set", "route.embedding=adam"], expected: "route.embedding=adam: no parameter of this model has that role"),
+        Case(inputClass: "silent acceptances", arguments: ["train", "--set", "route.matrix=muon", "--set", "route.matrix.betas=0.9"], expected: "gradus.muon: unknown hyperparameter 'betas'"),
+        Case(inputClass: "silent acceptances", arguments: ["train", "--set", "clip_grad_norm=nan"], expected: "clip_grad_norm=nan: expected a finite number >= 0 (0: off)"),
+        Case(inputClass: "overflowing integers", arguments: ["train", "--set", "accumulate_steps=9223372036854775807"],
+             expected: "accumulate_steps=9223372036854775807 with batch_size=64: expected an integer >= 1 whose product with batch_size stays below 2^40"),
+        Case(inputClass: "misleading messages", arguments: ["train", "--set", "accumulate_steps=0"], expected: "accumulate_steps=0: expected an integer >= 1"),
         // --checkpoint never replaces what is not a Gradus checkpoint.
         Case(inputClass: "checkpoint destinations", arguments: ["train", "--checkpoint", "DIR/data.csv", "--set", "epochs=1"], expected: "--checkpoint DIR/data.csv: exists and is not a Gradus checkpoint",
              setup: { try write("a,label\n1,0\n", $0 + "/data.csv") }),

@@ -85,6 +85,23 @@ final class CLITests: XCTestCase {
         XCTAssertLessThan(f[150], f[0] / 2)
     }
 
+    /// The routed run: Muon on the hidden matrices, AdamW on the rest, YAML form; the digits
+    /// MLP reaches 0.95 and the checkpoint holds both optimizers' state.
+    func testMuonPlusAdamWRoutedDigitsRun() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        try "optimizer: {id: adamw, lr: 0.003}\nroute: {matrix: {id: muon, lr: 0.02}}\n".write(toFile: dir + "/run.yaml", atomically: true, encoding: .utf8)
+        let (status, out, err) = try TestSupport.run(gradus, ["train", dir + "/run.yaml", "--checkpoint", dir + "/c.safetensors"], environment: environment())
+        XCTAssertEqual(status, 0, err)
+        let last = try XCTUnwrap(out.split(separator: "\n").last.map(String.init))
+        XCTAssertTrue(last.hasSuffix("— gradus.adamw + gradus.muon (route.matrix) on digits, 20 epochs"), last)
+        let accuracy = try XCTUnwrap(Double(last.split(separator: " ")[2]))
+        XCTAssertGreaterThanOrEqual(accuracy, 0.95)
+        let saved = try Checkpoint(contentsOf: dir + "/c.safetensors")
+        XCTAssertNotNil(saved.optimizerState["optimizer/layers.0.weight/momentum_buffer"], "Muon's state")
+        XCTAssertNotNil(saved.optimizerState["optimizer/layers.0.bias/exp_avg"], "AdamW's state")
+        XCTAssertEqual(saved.groupOptimizers, ["default": "gradus.adamw", "route.matrix": "gradus.muon"])
+    }
+
     /// JSON has no NaN or Infinity: the lines `train`, `eval` and `trace` print write them as null,
     /// and paths are escaped, so every line parses as strict JSON.
     func testJSONLinesAreStrictWithNonFiniteNumbersAndOddPaths() throws {

@@ -30,6 +30,8 @@ public struct Checkpoint {
     public var masks: [String: Tensor]
     /// Every plugin the run used, id → version.
     public var plugins: [String: String]
+    /// The optimizer of each parameter group and route, by group name (empty in files from before routes).
+    public var groupOptimizers: [String: String] = [:]
     /// Each parameter group's optimizer RNG state, by group name.
     public var rngStates: [String: (UInt64, UInt64, UInt64, UInt64)]
     /// The pruner's RNG state, when the run prunes.
@@ -41,10 +43,11 @@ public struct Checkpoint {
         epoch = trainer.completedEpochs
         batchesIntoEpoch = trainer.batchesIntoEpoch
         epochLossSum = trainer.epochLossSum
-        rowsIntoEpoch = min(trainer.batchesIntoEpoch * trainer.config.batchSize, trainer.train.count)
+        rowsIntoEpoch = min(trainer.batchesIntoEpoch * trainer.config.stepRows, trainer.train.count)
         stepCount = trainer.optimizer.stepCount
-        optimizerID = trainer.optimizer.strategy.id
-        optimizerVersion = trainer.optimizer.strategy.version
+        optimizerID = trainer.mainStrategy.id
+        optimizerVersion = trainer.mainStrategy.version
+        groupOptimizers = Dictionary(uniqueKeysWithValues: trainer.optimizers.map { ($0.groupName, $0.strategy.id) })
         plugins = trainer.pluginVersions
         weights = Dictionary(uniqueKeysWithValues: trainer.model.parameters.map { ($0.name, $0.value) }
                                                    + trainer.model.buffers.map { ($0.name, $0.value) })
@@ -78,6 +81,7 @@ public struct Checkpoint {
             "epoch": String(epoch), "batch": String(batchesIntoEpoch), "epoch_loss_sum": "\(epochLossSum)", "step": String(stepCount),
             "epoch_rows": String(rowsIntoEpoch ?? 0),
             "optimizer.id": optimizerID, "optimizer.version": optimizerVersion,
+            "optimizer.groups": try String(decoding: JSONSerialization.data(withJSONObject: groupOptimizers, options: .sortedKeys), as: UTF8.self),
             "plugins": try String(decoding: JSONSerialization.data(withJSONObject: plugins, options: .sortedKeys), as: UTF8.self),
         ]
         func words(_ r: (UInt64, UInt64, UInt64, UInt64)) -> String { [r.0, r.1, r.2, r.3].map { String($0) }.joined(separator: ",") }
@@ -122,6 +126,12 @@ public struct Checkpoint {
         }
         optimizerID = try field("optimizer.id")
         optimizerVersion = try field("optimizer.version")
+        if let text = meta["optimizer.groups"] {
+            guard let g = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: String] else {
+                throw GradusError("\(path): metadata 'optimizer.groups' is not an object of group → optimizer id")
+            }
+            groupOptimizers = g
+        }
         guard let p = try? JSONSerialization.jsonObject(with: Data(try field("plugins").utf8)) as? [String: String] else {
             throw GradusError("\(path): metadata 'plugins' is not an object of id → version")
         }
@@ -161,22 +171,29 @@ public struct Checkpoint {
             throw GradusError("epochs=\(trainer.config.epochs): the checkpoint \(source) has already completed \(epoch) epochs; expected epochs >= \(epoch) to resume it")
         }
         let expected = Checked.sum([Checked.product([epoch, perEpoch]), batchesIntoEpoch])
-        let rows = Checked.product([batchesIntoEpoch, trainer.config.batchSize])
+        let rows = Checked.product([batchesIntoEpoch, trainer.config.stepRows])
         let rowsMatch = rowsIntoEpoch.map { saved in rows.map { saved == min($0, trainer.train.count) } ?? false } ?? true
         guard batchesIntoEpoch <= perEpoch, let expected, Int64(expected) == stepCount, rowsMatch else {
-            throw GradusError("\(source): position epoch \(epoch) + \(batchesIntoEpoch) batches does not match step \(stepCount) at \(perEpoch) batches per epoch (batch_size=\(trainer.config.batchSize)); the metadata was edited or the batch size differs from the saved run")
+            throw GradusError("\(source): position epoch \(epoch) + \(batchesIntoEpoch) batches does not match step \(stepCount) at \(perEpoch) batches per epoch (batch_size=\(trainer.config.batchSize)\(trainer.config.accumulateSteps > 1 ? " × accumulate_steps=\(trainer.config.accumulateSteps)" : "")); the metadata was edited or the batch size differs from the saved run")
         }
     }
 
     /// Puts weights, optimizer state, step and RNG back into `trainer` (strict: every name must match).
     public func restore(into trainer: Trainer, source: String = "checkpoint") throws {
-        guard trainer.optimizer.strategy.id == optimizerID else {
-            throw GradusError("checkpoint was written by optimizer \(optimizerID), this run uses \(trainer.optimizer.strategy.id)")
+        guard trainer.mainStrategy.id == optimizerID else {
+            throw GradusError("checkpoint was written by optimizer \(optimizerID), this run uses \(trainer.mainStrategy.id)")
+        }
+        for session in trainer.optimizers {
+            let saved = groupOptimizers[session.groupName] ?? (groupOptimizers.isEmpty ? optimizerID : nil)
+            guard saved == session.strategy.id else {
+                throw GradusError("checkpoint's parameter group '\(session.groupName)' was stepped by \(saved ?? "no optimizer (the group did not exist)"), this run uses \(session.strategy.id)")
+            }
         }
         try checkPosition(trainer, source: source)
         for session in trainer.optimizers where rngStates[session.groupName] == nil {
             throw GradusError("checkpoint lacks the RNG state of parameter group '\(session.groupName)'")
         }
+        try checkWeights(of: trainer.model)
         var saved: [[[SlotValue]]] = []
         for session in trainer.optimizers {
             saved.append(try session.parameters.enumerated().map { p, param in
@@ -219,11 +236,19 @@ public struct Checkpoint {
 
     /// Copies the saved weights and buffers into `model` (for evaluation: no optimizer needed).
     public func restoreWeights(into model: Sequential) throws {
-        let named = model.parameters.map { ($0.name, $0.shape, $0.storage) } + model.buffers.map { ($0.name, $0.shape, $0.storage) }
-        for (name, shape, _) in named {
+        try checkWeights(of: model)
+        for (name, _, storage) in Checkpoint.named(model) { weights[name]!.copy(to: storage.pointer) }
+    }
+
+    /// Every parameter and buffer of `model` is in the checkpoint with its shape (nothing is changed).
+    func checkWeights(of model: Sequential) throws {
+        for (name, shape, _) in Checkpoint.named(model) {
             guard let w = weights[name] else { throw GradusError("checkpoint lacks weights for \(name)") }
             guard w.shape == shape else { throw GradusError("checkpoint has \(name) with shape \(w.shape), the model has \(shape)") }
         }
-        for (name, _, storage) in named { weights[name]!.copy(to: storage.pointer) }
+    }
+
+    static func named(_ model: Sequential) -> [(String, [Int], TensorStorage)] {
+        model.parameters.map { ($0.name, $0.shape, $0.storage) } + model.buffers.map { ($0.name, $0.shape, $0.storage) }
     }
 }

@@ -30,6 +30,19 @@ public struct TrainConfig {
     public var groupSettings: [(selector: String, hyperparameter: String, value: String)] = []
     /// Hyperparameter schedules: (hyperparameter, function plugin id, arguments as text).
     public var schedules: [(hyperparameter: String, function: String, arguments: [(String, String)])] = []
+    /// Routes: parameters whose role matches `selector` (the `param_groups` selectors) are stepped
+    /// by their own optimizer with its own hyperparameters and state, e.g. ("matrix", "muon",
+    /// [("lr", "0.02")]) for Muon on hidden matrices and the main optimizer for the rest. The first
+    /// matching route, in configuration order, takes a parameter.
+    public var routes: [(selector: String, optimizer: String, settings: [(String, String)])] = []
+    /// Scale every gradient by min(1, τ/(‖g‖ + 1e-6)), ‖g‖ the 2-norm over all parameters, before the
+    /// optimizers step (torch.nn.utils.clip_grad_norm_); 0: no clipping.
+    public var clipGradNorm = 0.0
+    /// Micro-batches of `batchSize` rows whose gradients are averaged (weighted by rows) into one
+    /// optimizer step: batch_size=32, accumulate_steps=2 steps like batch_size=64 with half the memory.
+    public var accumulateSteps = 1
+    /// The rows one optimizer step consumes.
+    public var stepRows: Int { batchSize * accumulateSteps }
     public var epochs = 20
     public var batchSize = 64
     public var seed: UInt64 = 0

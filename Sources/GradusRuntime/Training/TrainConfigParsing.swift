@@ -8,6 +8,7 @@ public enum TrainConfigParsing {
     public static let keys = ["dataset", "labels", "model.arch", "model.hidden", "model.channels", "model.dropout",
                               "normalizer", "normalizer.id", "normalizer.<hyperparameter>", "normalizer_form",
                               "optimizer", "optimizer.id", "optimizer.<hyperparameter>", "param_groups.<role>.<hyperparameter>",
+                              "route.<role>", "route.<role>.id", "route.<role>.<hyperparameter>", "clip_grad_norm", "accumulate_steps",
                               "schedule.<hyperparameter>", "schedule.<hyperparameter>.function", "schedule.<hyperparameter>.<argument>",
                               "epochs", "batch_size", "seed", "test_fraction", "normalize", "checkpoint_every",
                               "pruner", "pruner.id", "pruner.<hyperparameter>", "prune_start_epoch", "prune_end_epoch"]
@@ -94,6 +95,12 @@ public enum TrainConfigParsing {
         out.append(("optimizer", c.optimizer))
         for (k, v) in c.optimizerSettings { out.append(("optimizer." + k, v)) }
         for g in c.groupSettings { out.append(("param_groups.\(g.selector).\(g.hyperparameter)", g.value)) }
+        for r in c.routes {
+            out.append(("route.\(r.selector).id", r.optimizer))
+            for (k, v) in r.settings { out.append(("route.\(r.selector).\(k)", v)) }
+        }
+        out.append(("clip_grad_norm", "\(c.clipGradNorm)"))
+        out.append(("accumulate_steps", String(c.accumulateSteps)))
         for s in c.schedules {
             out.append(("schedule.\(s.hyperparameter).function", s.function))
             for (k, v) in s.arguments { out.append(("schedule.\(s.hyperparameter).\(k)", v)) }
@@ -150,6 +157,18 @@ public enum TrainConfigParsing {
             case let k where k.hasPrefix("normalizer."):
                 setting(&config.normalizerSettings, String(k.dropFirst("normalizer.".count)), text)
             case "checkpoint_every": config.checkpointEvery = try integer(key, text, min: 0)
+            case "accumulate_steps": config.accumulateSteps = try integer(key, text, min: 1)
+            case "clip_grad_norm":
+                guard let v = Double(text), v.isFinite, v >= 0 else { throw GradusError("clip_grad_norm=\(text): expected a finite number >= 0 (0: off)") }
+                config.clipGradNorm = v
+            case let k where k.hasPrefix("route."):
+                guard parts.count == 2 || parts.count == 3, !parts[1].isEmpty, parts.count == 2 || !parts[2].isEmpty else {
+                    throw GradusError("\(key): expected route.<role>=OPTIMIZER or route.<role>.<hyperparameter>=value (e.g. route.matrix=muon, route.matrix.lr=0.02)")
+                }
+                var i = config.routes.firstIndex { $0.selector == parts[1] } ?? config.routes.count
+                if i == config.routes.count { config.routes.append((parts[1], "", [])); i = config.routes.count - 1 }
+                if parts.count == 2 || parts[2] == "id" { config.routes[i].optimizer = text }
+                else { setting(&config.routes[i].settings, parts[2], text) }
             case let k where k.hasPrefix("param_groups."):
                 guard parts.count == 3, !parts[1].isEmpty, !parts[2].isEmpty else {
                     throw GradusError("\(key): expected param_groups.<role>.<hyperparameter> (e.g. param_groups.bias.weight_decay=0)")
@@ -195,6 +214,9 @@ public enum TrainConfigParsing {
             }
         }
         config.optimizerSettings = settings
+        if let r = config.routes.first(where: { $0.optimizer.isEmpty }) {
+            throw GradusError("route.\(r.selector): hyperparameters given but no optimizer (set route.\(r.selector)=OPTIMIZER, e.g. route.\(r.selector)=muon)")
+        }
         if let s = config.schedules.first(where: { $0.function.isEmpty }) {
             throw GradusError("schedule.\(s.hyperparameter): arguments given but no function (set schedule.\(s.hyperparameter)=FUNCTION)")
         }

@@ -7,6 +7,9 @@ extension Trainer {
     static func validate(_ config: TrainConfig) throws {
         guard config.epochs >= 1 else { throw GradusError("epochs=\(config.epochs): expected an integer >= 1") }
         guard config.batchSize >= 1 else { throw GradusError("batch_size=\(config.batchSize): expected an integer >= 1") }
+        guard config.accumulateSteps >= 1, Checked.product([config.batchSize, config.accumulateSteps], limit: 1 << 40) != nil else {
+            throw GradusError("accumulate_steps=\(config.accumulateSteps) with batch_size=\(config.batchSize): expected an integer >= 1 whose product with batch_size stays below 2^40")
+        }
         guard config.testFraction > 0, config.testFraction < 1 else {
             throw GradusError("test_fraction=\(config.testFraction): expected a number in (0, 1)")
         }
@@ -34,7 +37,7 @@ extension Trainer {
 
     /// Refuses run lengths whose step count overflows, before anything is allocated.
     static func checkRunLength(_ config: TrainConfig, rows: Int) throws {
-        let perEpoch = batchesPerEpoch(rows: rows, batchSize: config.batchSize)
+        let perEpoch = batchesPerEpoch(rows: rows, batchSize: config.stepRows)
         guard Checked.product([perEpoch, config.epochs], limit: maxSteps) != nil else {
             throw GradusError("epochs=\(config.epochs): \(config.epochs) epochs of \(perEpoch) batches exceed the \(maxSteps) steps (2^40) a run may take")
         }
@@ -145,6 +148,44 @@ extension Trainer {
             groups[g].parameters.append(p)
         }
         return groups.filter { !$0.parameters.isEmpty }
+    }
+
+    /// One optimizer session to make: a parameter group of the main optimizer or a route.
+    struct GroupPlan {
+        let name: String
+        let strategy: StrategyDescriptor
+        let parameters: [Parameter]
+        /// The hyperparameters as text (the main optimizer's settings plus the group's overrides,
+        /// or the route's own settings).
+        let settings: [(String, String)]
+    }
+
+    /// The sessions of a run: the main optimizer's parameter groups (default group first), then one
+    /// group per route that takes parameters. A route takes the parameters whose role matches its
+    /// selector (the first matching route wins); `param_groups` split what is left. An optimizer that
+    /// needs the global view gets all of its parameters in one group.
+    static func groupPlans(_ config: TrainConfig, _ parameters: [Parameter], main: StrategyDescriptor, registry: PluginRegistry) throws -> [GroupPlan] {
+        let routes = try config.routes.map { r -> StrategyDescriptor in
+            guard groupSelectors[r.selector] != nil else {
+                throw GradusError("route.\(r.selector): unknown selector (expected one of \(groupSelectors.keys.sorted().joined(separator: ", ")))")
+            }
+            return try registry.require(r.optimizer, kind: .optimizer)
+        }
+        var routed = [[Parameter]](repeating: [], count: routes.count), rest: [Parameter] = []
+        for p in parameters {
+            if let i = config.routes.firstIndex(where: { groupSelectors[$0.selector]!.contains(p.role) }) { routed[i].append(p) } else { rest.append(p) }
+        }
+        if let i = routed.indices.first(where: { routed[$0].isEmpty }) {
+            let taken = config.routes[..<i].first { groupSelectors[$0.selector]! == groupSelectors[config.routes[i].selector]! }
+            throw GradusError("route.\(config.routes[i].selector)=\(config.routes[i].optimizer): no parameter of this model \(taken.map { "is left for it (route.\($0.selector) takes them first)" } ?? "has that role")")
+        }
+        _ = try HyperparameterSet(schema: main.hyperparameters, overrides: config.optimizerSettings, owner: main.id)
+        let groups = try parameterGroups(config, rest, main)
+        if groups.count > 1, main.capabilities & HostCapabilities.globalViewBit != 0 {
+            throw GradusError("param_groups: \(main.id) sees all its parameters in one call (global view), so its hyperparameters cannot differ between groups")
+        }
+        return groups.map { GroupPlan(name: $0.name, strategy: main, parameters: $0.parameters, settings: config.optimizerSettings + $0.overrides) }
+            + zip(config.routes, zip(routes, routed)).map { r, sp in GroupPlan(name: "route.\(r.selector)", strategy: sp.0, parameters: sp.1, settings: r.settings) }
     }
 
     /// A configured schedule, its function plugin found and its arguments kept as text.

@@ -12,8 +12,16 @@ public final class Trainer {
     public let model: Sequential
     /// One optimizer session per parameter group, the default group first.
     public let optimizers: [OptimizerSession]
-    /// The first group's session (the only one without `param_groups` settings).
+    /// The first group's session (the only one without `param_groups` settings or routes); every
+    /// session steps together, so its step count is the run's.
     public var optimizer: OptimizerSession { optimizers[0] }
+    /// The main optimizer (`optimizer=`); routes may send some parameters to others.
+    public let mainStrategy: StrategyDescriptor
+    /// "gradus.adamw", or with routes "gradus.adamw + gradus.muon (route.matrix)".
+    public var optimizerSummary: String {
+        ([mainStrategy.id] + optimizers.filter { $0.groupName.hasPrefix("route.") }.map { "\($0.strategy.id) (\($0.groupName))" })
+            .joined(separator: " + ")
+    }
     /// Masks for the prunable weights when the run prunes.
     public let pruning: PruningSession?
     private let finalSparsity: Double
@@ -42,14 +50,16 @@ public final class Trainer {
 
     /// Every plugin this run uses, id → version (saved in checkpoints).
     public var pluginVersions: [String: String] {
-        var v = [optimizer.strategy.id: optimizer.strategy.version]
+        var v = [mainStrategy.id: mainStrategy.version]
+        for session in optimizers { v[session.strategy.id] = session.strategy.version }
         if let pruning { v[pruning.strategy.id] = pruning.strategy.version }
         for layer in model.layers.compactMap({ $0 as? PluginNormalization }) { v[layer.session.strategy.id] = layer.session.strategy.version }
         for s in schedules.first?.schedules ?? [] { v[s.caller.id] = s.caller.version }
         return v
     }
 
-    public var batchesPerEpoch: Int { Trainer.batchesPerEpoch(rows: train.count, batchSize: config.batchSize) }
+    /// Optimizer steps per epoch (each consumes `config.stepRows` rows, the last one what is left).
+    public var batchesPerEpoch: Int { Trainer.batchesPerEpoch(rows: train.count, batchSize: config.stepRows) }
     /// The run's length in steps (checked not to overflow when the trainer is made).
     public var totalSteps: Int { batchesPerEpoch * config.epochs }
 
@@ -69,8 +79,13 @@ public final class Trainer {
         (self.train, self.test) = (train, test)
         try Trainer.checkRunLength(config, rows: train.count)
         let strategy = try registry.require(config.optimizer, kind: .optimizer)
-        let needsHVP = strategy.capabilities & UInt64(GRADUS_CAP_NEEDS_HVP) != 0
-        needsActivations = strategy.capabilities & UInt64(GRADUS_CAP_NEEDS_ACTIVATIONS) != 0
+        mainStrategy = strategy
+        let used = [strategy] + (try config.routes.map { try registry.require($0.optimizer, kind: .optimizer) })
+        let needsHVP = used.contains { $0.capabilities & UInt64(GRADUS_CAP_NEEDS_HVP) != 0 }
+        needsActivations = used.contains { $0.capabilities & UInt64(GRADUS_CAP_NEEDS_ACTIVATIONS) != 0 }
+        if config.accumulateSteps > 1, let s = used.first(where: { $0.capabilities & UInt64(GRADUS_CAP_NEEDS_ACTIVATIONS) != 0 }) {
+            throw GradusError("accumulate_steps=\(config.accumulateSteps): \(s.id) reads layer activations, which exist per micro-batch; use accumulate_steps=1 with it")
+        }
         guard train.featureCount == test.featureCount else {
             throw GradusError("train data has \(train.featureCount) features, test data \(test.featureCount)")
         }
@@ -81,16 +96,23 @@ public final class Trainer {
         }
         hostParameters = host
         let byName = Dictionary(uniqueKeysWithValues: host.map { ($0.name, $0) })
-        let plan = try Trainer.parameterGroups(config, model.parameters, strategy)
+        let plan = try Trainer.groupPlans(config, model.parameters, main: strategy, registry: registry)
         groups = plan.map(\.parameters)
         var sessions: [OptimizerSession] = [], runners: [ScheduleRunner] = []
         let scheduled = try config.schedules.map { try Trainer.schedule($0, registry: registry) }
         for group in plan {
-            let hp = try HyperparameterSet(schema: strategy.hyperparameters, overrides: config.optimizerSettings + group.overrides, owner: strategy.id)
-            let session = try OptimizerSession(strategy: strategy, hyperparameters: hp, parameters: group.parameters.map { byName[$0.name]! },
+            let s = group.strategy
+            let hp = try HyperparameterSet(schema: s.hyperparameters, overrides: group.settings, owner: s.id)
+            let session = try OptimizerSession(strategy: s, hyperparameters: hp, parameters: group.parameters.map { byName[$0.name]! },
                                                groupName: group.name, seed: config.seed, available: HostCapabilities.trainingRun)
             sessions.append(session)
-            runners.append(try ScheduleRunner(scheduled, hyperparameters: hp, owner: strategy.id))
+            // A schedule drives its hyperparameter in every optimizer of the run that has it (each from
+            // its own configured base); the main optimizer must have it.
+            let own = s.id == strategy.id ? scheduled : scheduled.filter { sch in s.hyperparameters.contains { $0.id == sch.hyperparameter && $0.isSchedulable } }
+            runners.append(try ScheduleRunner(own, hyperparameters: hp, owner: s.id))
+        }
+        if !plan.contains(where: { $0.strategy.id == strategy.id }) {
+            _ = try ScheduleRunner(scheduled, hyperparameters: HyperparameterSet(schema: strategy.hyperparameters, overrides: config.optimizerSettings, owner: strategy.id), owner: strategy.id)
         }
         optimizers = sessions
         schedules = runners
@@ -121,8 +143,8 @@ public final class Trainer {
             var rng = RandomStream(seed: config.seed, stream: "shuffle/\(epoch)")
             let order = Dataset.permutation(train.count, &rng)
             for b in batchesIntoEpoch..<batchesPerEpoch {
-                let first = b * config.batchSize  // < order.count, so neither this nor the end overflows
-                let batch = order[first..<(first + min(config.batchSize, order.count - first))]
+                let first = b * config.stepRows  // < order.count, so neither this nor the end overflows
+                let batch = order[first..<(first + min(config.stepRows, order.count - first))]
                 let loss = try step(batch)
                 epochLossSum += loss * Double(batch.count)
                 batchesIntoEpoch = b + 1
@@ -156,30 +178,51 @@ public final class Trainer {
         return last
     }
 
-    /// One optimizer step (every group) on the rows `batch` of the training set; returns the batch loss.
+    /// One optimizer step (every group) on the rows `batch` of the training set; returns the batch
+    /// loss. With accumulate_steps > 1 the rows are taken in micro-batches of batch_size whose
+    /// gradients are averaged, weighted by their rows, before the optimizers step.
     public func step(_ batch: ArraySlice<Int>) throws -> Double {
-        let (x, y) = train.batch(batch)
         let index = Int(optimizer.stepCount)
         for s in schedules { try s.apply(step: index, totalSteps: totalSteps) }
         let rng = RandomStream(seed: config.seed, stream: "dropout/\(index)")
-        let bindings = ParameterBindings(model.parameters)
-        bindings.rng = rng
-        bindings.recordsActivations = needsActivations
-        let loss = crossEntropy(logits: try model.forward(Variable(x), bindings, mode: .train), labels: y)
-        let value = Double(loss.value.scalar)
-        guard value.isFinite else {
-            throw GradusError("training diverged: the loss is \(value) at step \(index + 1); lower the learning rate\(lastGoodCheckpointNote)")
-        }
-        let outputs = bindings.activations.map(\.output)
-        let grads = try Autodiff.checkedGradients(of: loss, wrt: bindings.variables + outputs)
-        for (hp, g) in zip(hostParameters, grads) where !g.value.copyCheckingFinite(to: hp.grad.backing.pointer) {
-            throw GradusError("step \(index + 1): the gradient of \(hp.name) is not finite (NaN or Inf) with a finite loss \(value); lower the learning rate or check the data\(lastGoodCheckpointNote)")
-        }
+        let chunks = stride(from: batch.startIndex, to: batch.endIndex, by: config.batchSize).map { batch[$0..<min($0 + config.batchSize, batch.endIndex)] }
+        var lossSum = 0.0, value = 0.0
         var activations: [String: [Tensor]] = [:]
-        for (a, g) in zip(bindings.activations, grads.dropFirst(hostParameters.count)) {
-            activations[a.module] = [a.input.value, a.output.value, g.value]
+        var lastInputs: (Tensor, [Int])?
+        for (c, chunk) in chunks.enumerated() {
+            let (x, y) = train.batch(chunk)
+            let bindings = ParameterBindings(model.parameters)
+            bindings.rng = c == 0 ? rng : RandomStream(seed: config.seed, stream: "dropout/\(index).\(c)")
+            bindings.recordsActivations = needsActivations
+            let loss = crossEntropy(logits: try model.forward(Variable(x), bindings, mode: .train), labels: y)
+            value = Double(loss.value.scalar)
+            guard value.isFinite else {
+                throw GradusError("training diverged: the loss is \(value) at step \(index + 1); lower the learning rate\(lastGoodCheckpointNote)")
+            }
+            let outputs = bindings.activations.map(\.output)
+            let grads = try Autodiff.checkedGradients(of: loss, wrt: bindings.variables + outputs)
+            if chunks.count == 1 {
+                for (hp, g) in zip(hostParameters, grads) where !g.value.copyCheckingFinite(to: hp.grad.backing.pointer) {
+                    throw nonFiniteGradient(hp.name, step: index + 1, loss: value)
+                }
+                for (a, g) in zip(bindings.activations, grads.dropFirst(hostParameters.count)) {
+                    activations[a.module] = [a.input.value, a.output.value, g.value]
+                }
+                lastInputs = (x, y)
+            } else {
+                let weight = Float(Double(chunk.count) / Double(batch.count))
+                for (hp, g) in zip(hostParameters, grads) {
+                    let source = g.value.scalars, target = hp.grad.backing.pointer
+                    guard source.allSatisfy(\.isFinite) else { throw nonFiniteGradient(hp.name, step: index + 1, loss: value) }
+                    for i in source.indices { target[i] = c == 0 ? weight * source[i] : target[i] + weight * source[i] }
+                }
+                lossSum += value * Double(chunk.count)
+            }
         }
+        if chunks.count > 1 { value = lossSum / Double(batch.count) }
         pruning?.applyToGradients()
+        if config.clipGradNorm > 0 { Trainer.clipGradients(hostParameters, to: config.clipGradNorm) }
+        let (x, y) = lastInputs ?? train.batch(batch)
         for (session, group) in zip(optimizers, groups) {
             try session.step(loss: value, run: TrainingRunContext(model: model, group: group, x: x, labels: y, loss: value, rng: rng,
                                                                   activations: activations))
@@ -189,6 +232,30 @@ public final class Trainer {
             for session in optimizers { pruning.applyToState(of: session) }
         }
         return value
+    }
+
+    func nonFiniteGradient(_ name: String, step: Int, loss: Double) -> GradusError {
+        GradusError("step \(step): the gradient of \(name) is not finite (NaN or Inf) with a finite loss \(loss); lower the learning rate or check the data\(lastGoodCheckpointNote)")
+    }
+
+    /// torch.nn.utils.clip_grad_norm_: every gradient times min(1, τ/(N + 1e-6)), N the 2-norm of all
+    /// gradients together (summed in double in parameter order, so it does not depend on threads).
+    /// Returns N.
+    @discardableResult
+    static func clipGradients(_ parameters: [HostParameter], to maxNorm: Double) -> Float {
+        var sum = 0.0
+        for p in parameters {
+            let g = p.grad.backing.pointer
+            for i in 0..<p.grad.count { sum += Double(g[i]) * Double(g[i]) }
+        }
+        let norm = Float(sum.squareRoot()), coefficient = min(Float(maxNorm) / (norm + 1e-6), 1)
+        if coefficient < 1 {
+            for p in parameters {
+                let g = p.grad.backing.pointer
+                for i in 0..<p.grad.count { g[i] *= coefficient }
+            }
+        }
+        return norm
     }
 
     /// Writes the checkpoint when the run has one, refusing a diverged state: the file keeps the

@@ -216,6 +216,26 @@ def write_problems():
     os.chmod(path, 0o644)
 
 
+def write_clip_grad_norm():
+    """torch.nn.utils.clip_grad_norm_ on three gradient tensors for max norms above, near and below
+    their global norm: Fixtures/clip_grad_norm.json (the trainer's clip_grad_norm)."""
+    g = torch.Generator().manual_seed(21)
+    shapes = [(3, 4), (4,), (2, 3)]
+    cases = []
+    for max_norm in [100.0, 5.0, 1.0, 0.01]:
+        grads = [torch.randn(sh, generator=torch.Generator().manual_seed(7 + k)) * (k + 1) for k, sh in enumerate(shapes)]
+        ps = [torch.nn.Parameter(torch.zeros(sh)) for sh in shapes]
+        for p, gr in zip(ps, grads):
+            p.grad = gr.clone()
+        total = torch.nn.utils.clip_grad_norm_(ps, max_norm, foreach=False)
+        cases.append({"max_norm": max_norm, "grads": [gr.flatten().tolist() for gr in grads],
+                      "clipped": [p.grad.flatten().tolist() for p in ps], "total_norm": float(total)})
+    path = os.path.join(os.path.dirname(HERE), "clip_grad_norm.json")
+    with open(path, "w") as fh:
+        json.dump({"generator": "golden/generate.py", "torch": torch.__version__, "cases": cases}, fh)
+        fh.write("\n")
+
+
 def installed_versions():
     from importlib.metadata import version, PackageNotFoundError
     out = {}
@@ -247,6 +267,7 @@ def main():
     if wrong:
         print(f"warning: versions differ from the pinned ones: {wrong}", file=sys.stderr)
     write_problems()
+    write_clip_grad_norm()
     wanted = set(sys.argv[1:])
     by_optimizer = {}
     for case in all_cases():
