@@ -48,7 +48,8 @@ final class GoldenOptimizerTests: XCTestCase {
         let hp = try HyperparameterSet(schema: strategy.hyperparameters, overrides: c.settings, owner: strategy.id)
         let p = HostParameter(name: "x", role: c.shape.count >= 2 ? .matrix : .vector, shape: c.shape, values: c.points[0])
         let session = try OptimizerSession(strategy: strategy, hyperparameters: hp, parameters: [p])
-        let recorded = Set(c.tensorState.keys).union(c.numberState.keys)
+        // "eval_x" is the evaluation point (schedule-free's x), compared through the host's exchange.
+        let recorded = Set(c.tensorState.keys).union(c.numberState.keys).subtracting(["eval_x"])
         let slots = session.slots.enumerated().filter { recorded.contains($0.element.name) }
         XCTAssertEqual(Set(slots.map(\.element.name)), recorded, "\(label): the reference's state names vs the plugin's slots")
         var worst: Float = 0
@@ -65,6 +66,13 @@ final class GoldenOptimizerTests: XCTestCase {
             let state = session.snapshot()[0]
             for (i, (got, want)) in zip(p.value.values, c.points[k]).enumerated() {
                 guard check(got, want, "step \(k) x[\(i)]") else { return worst }
+            }
+            if let evalPoints = c.tensorState["eval_x"] {
+                XCTAssertTrue(session.hasEvalPoint, "\(label): the reference records an evaluation point")
+                let x = try session.atEvaluationPoint { p.value.values }
+                for (i, (got, want)) in zip(x, evalPoints[k - 1]).enumerated() {
+                    guard check(got, want, "step \(k) evaluation point[\(i)]") else { return worst }
+                }
             }
             for (s, slot) in slots {
                 if let rows = c.tensorState[slot.name] {

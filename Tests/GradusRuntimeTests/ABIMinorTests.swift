@@ -64,7 +64,7 @@ final class ABIMinorTests: XCTestCase {
                 static int32_t shape(void *i, uint32_t slot, const gradus_param *param, int64_t *out_shape, uint32_t *out_rank) {
                     (void)i; (void)slot; (void)param; \(rule) return GRADUS_OK; }
                 static const gradus_optimizer_vtable vt = {
-                """).replacingOccurrences(of: "layout, step, NULL, NULL, NULL };", with: "layout, step, NULL, NULL, shape };")
+                """).replacingOccurrences(of: ".step = step };", with: ".step = step, .slot_shape = shape };")
         }
         return try TestSupport.registry(compilingC: source).require("acme.shaped", kind: .optimizer)
     }
@@ -126,5 +126,26 @@ final class ABIMinorTests: XCTestCase {
         }
         XCTAssertEqual(Set(traces.values.map { $0.map(\.x) }).count, 1, "the three builds trace differently")
         XCTAssertEqual(traces.count, 3)
+    }
+
+    /// An optimizer declaring an evaluation point needs ABI 1.2 and the vtable entry; without them
+    /// the library is refused by name when it is loaded.
+    func testEvalPointDeclarationsAreCheckedAtLoading() throws {
+        func warnings(minor: String, entry: Bool) throws -> [String] {
+            var source = TestSupport.probeOptimizer(id: "acme.sf", capabilities: "GRADUS_CAP_EVAL_POINT", slots: [], step: "(void)h; (void)g; return GRADUS_OK;")
+                .replacingOccurrences(of: "r->abi_minor = gradus_negotiated_minor(q);", with: "r->abi_minor = \(minor); (void)q;")
+            if entry {
+                source = source.replacingOccurrences(of: "static const gradus_optimizer_vtable vt = {", with: """
+                    static int32_t eval(void *i, const gradus_step_context *c, const gradus_param_group *g) { (void)i; (void)c; (void)g; return GRADUS_OK; }
+                    static const gradus_optimizer_vtable vt = {
+                    """).replacingOccurrences(of: ".step = step };", with: ".step = step, .eval_point = eval };")
+            }
+            let registry = try TestSupport.registry(compilingC: source)
+            XCTAssertEqual(registry.strategy("acme.sf") == nil, !(minor == "2" && entry))
+            return registry.warnings
+        }
+        XCTAssertTrue(try warnings(minor: "2", entry: false).contains { $0.hasSuffix("strategy 'acme.sf' declares eval_point but has no optimizer vtable entry eval_point") })
+        XCTAssertTrue(try warnings(minor: "1", entry: true).contains { $0.hasSuffix("strategy 'acme.sf' declares eval_point, which needs ABI 1.2, but the plugin negotiated 1.1") })
+        XCTAssertEqual(try warnings(minor: "2", entry: true), [])
     }
 }

@@ -61,7 +61,7 @@ final class PluginLoadingTests: XCTestCase {
             ("schema", ["BREAK_SCHEMA"], "strategy 'test.plain' hyperparameter 'lr' has default 5 outside its range [0, 1]"),
             ("bad_id", ["BREAK_BAD_ID"], "strategy 0 has id 'NoVendorHere', expected 'vendor.name' in lowercase letters, digits, '_', '-' and '.'"),
             ("duplicate", ["BREAK_DUPLICATE_ID"], "library 'test-plugin' lists strategy 'test.plain' twice"),
-            ("capability", ["BREAK_UNKNOWN_CAPABILITY"], "strategy 'test.plain' declares unknown capability bits 0x10000000000 (this host knows 0x3fffff)"),
+            ("capability", ["BREAK_UNKNOWN_CAPABILITY"], "strategy 'test.plain' declares unknown capability bits 0x10000000000 (this host knows 0x7fffff)"),
             ("signature", ["BREAK_SIGNATURE"], "strategy 'test.read_void' has signature 'i32 read(matrix m)': unknown argument type 'matrix'"),
         ]
         for (name, defines, message) in expectations {

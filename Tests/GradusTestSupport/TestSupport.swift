@@ -69,7 +69,7 @@ public enum TestSupport {
             const gradus_host_services *h = c->services;
         \(step)
         }
-        static const gradus_optimizer_vtable vt = { sizeof(gradus_optimizer_vtable), 0, create, destroy, layout, step, NULL, NULL, NULL };
+        static const gradus_optimizer_vtable vt = { .struct_size = sizeof(gradus_optimizer_vtable), .abi_minor = 0, .create = create, .destroy = destroy, .state_layout = layout, .step = step };
         static const gradus_strategy_descriptor d = { sizeof(gradus_strategy_descriptor), 0, GRADUS_KIND_OPTIMIZER, 0,
             "\(id)", "Probe", "1.0.0", "probes host services", NULL, \(capabilities), NULL, 0, 0, &vt };
         static const gradus_strategy_descriptor *const list[] = { &d };

@@ -122,12 +122,19 @@ public protocol OptimizerPlugin {
     mutating func prepare(_ group: [Parameter], _ context: StepContext) throws
     /// Updates one parameter in place.
     mutating func update(_ parameter: Parameter, _ context: StepContext) throws
+    /// With `.evalPoint` among the capabilities: writes the point to evaluate at (schedule-free's x)
+    /// into `parameter.value`, which holds the training point on entry. The host restores the
+    /// training point itself afterwards.
+    func evaluationPoint(_ parameter: Parameter, _ context: StepContext) throws
 }
 
 extension OptimizerPlugin {
     public static var capabilities: Capabilities { [] }
     public var stateSlots: [StateSlot] { [] }
     public mutating func prepare(_ group: [Parameter], _ context: StepContext) throws {}
+    public func evaluationPoint(_ parameter: Parameter, _ context: StepContext) throws {
+        throw PluginError.unsupported("this optimizer has no evaluation point other than its parameters")
+    }
 }
 
 /// An optimizer instance as the host holds it.
@@ -173,11 +180,10 @@ final class OptimizerInstance {
 
     deinit { slots.deallocate() }
 
-    func step(_ ctx: UnsafePointer<gradus_step_context>, _ group: UnsafePointer<gradus_param_group>) throws {
-        let context = StepContext(raw: ctx, hyperparameters: HyperparameterValues(ctx.pointee.hyperparameters, schema: schema),
-                                  strategyID: id)
+    /// The group's parameters as the kit hands them to plugins.
+    func parameters(_ group: UnsafePointer<gradus_param_group>) throws -> [Parameter] {
         let g = group.pointee
-        guard let params = g.params else { return }
+        guard let params = g.params else { return [] }
         var parameters: [Parameter] = []
         parameters.reserveCapacity(Int(g.count))
         for i in 0..<Int(g.count) {
@@ -202,8 +208,21 @@ final class OptimizerInstance {
             }
             parameters.append(Parameter(raw: p, value: value, grad: UnsafeBufferPointer(grad), slots: slotBuffers, slotNames: slotNames, exactSlots: exactSlots))
         }
+        return parameters
+    }
+
+    func step(_ ctx: UnsafePointer<gradus_step_context>, _ group: UnsafePointer<gradus_param_group>) throws {
+        let context = StepContext(raw: ctx, hyperparameters: HyperparameterValues(ctx.pointee.hyperparameters, schema: schema),
+                                  strategyID: id)
+        let parameters = try parameters(group)
         try plugin.prepare(parameters, context)
         for p in parameters { try plugin.update(p, context) }
+    }
+
+    func evaluationPoint(_ ctx: UnsafePointer<gradus_step_context>, _ group: UnsafePointer<gradus_param_group>) throws {
+        let context = StepContext(raw: ctx, hyperparameters: HyperparameterValues(ctx.pointee.hyperparameters, schema: schema),
+                                  strategyID: id)
+        for p in try parameters(group) { try plugin.evaluationPoint(p, context) }
     }
 }
 
@@ -222,6 +241,9 @@ enum OptimizerThunks {
                 let plugin = try type.init(HyperparameterValues(hp, schema: record.schema))
                 if plugin.stateSlots.contains(where: { $0.shape.isExact }), GradusLibrary.negotiatedMinor < 1 {
                     throw PluginError.version("exact scalar state slots need a host speaking ABI 1.1; this one negotiated 1.\(GradusLibrary.negotiatedMinor)")
+                }
+                if type.capabilities.contains(.evalPoint), GradusLibrary.negotiatedMinor < 2 {
+                    throw PluginError.version("an evaluation point needs a host speaking ABI 1.2; this one negotiated 1.\(GradusLibrary.negotiatedMinor)")
                 }
                 if plugin.stateSlots.contains(where: { $0.shape.isShaped }), GradusLibrary.negotiatedMinor < 2 {
                     throw PluginError.version("shaped state slots need a host speaking ABI 1.2; this one negotiated 1.\(GradusLibrary.negotiatedMinor)")
@@ -256,6 +278,11 @@ enum OptimizerThunks {
                 for (i, d) in shape.enumerated() { outShape[i] = Int64(d) }
                 outRank.pointee = UInt32(shape.count)
             }
+        }
+        v.eval_point = { instance, ctx, group in
+            guard let instance, let ctx, let group else { return GRADUS_ERR_INVALID_ARGUMENT }
+            let box = Unmanaged<OptimizerInstance>.fromOpaque(instance).takeUnretainedValue()
+            return reportingErrors(box.services) { try box.evaluationPoint(ctx, group) }
         }
         v.step = { instance, ctx, group in
             guard let instance, let ctx, let group else { return GRADUS_ERR_INVALID_ARGUMENT }

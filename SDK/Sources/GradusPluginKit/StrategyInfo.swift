@@ -38,4 +38,6 @@ public struct Capabilities: OptionSet, Sendable {
     public static let needsRNG = Capabilities(rawValue: UInt64(GRADUS_CAP_NEEDS_RNG))
     public static let needsSnapshot = Capabilities(rawValue: UInt64(GRADUS_CAP_NEEDS_SNAPSHOT))
     public static let decoupledWeightDecay = Capabilities(rawValue: UInt64(GRADUS_CAP_DECOUPLED_WEIGHT_DECAY))
+    /// The optimizer evaluates at another point than it trains (ABI 1.2): implement `evaluationPoint`.
+    public static let evalPoint = Capabilities(rawValue: UInt64(GRADUS_CAP_EVAL_POINT))
 }

@@ -50,8 +50,10 @@
 #define GRADUS_CAP_NEEDS_DENSE_MASKED_GRAD (1ull << 19)
 #define GRADUS_CAP_NEEDS_OPT_STATE_ACCESS  (1ull << 20)
 #define GRADUS_CAP_DECOUPLED_WEIGHT_DECAY  (1ull << 21) /* moves parameters even with a zero gradient */
-/* Bits 22..63 are reserved; the host refuses a strategy that sets a bit it does not know. */
-#define GRADUS_CAP_KNOWN_MASK              0x3FFFFFull
+#define GRADUS_CAP_EVAL_POINT              (1ull << 22) /* ABI 1.2: evaluate at another point than the one
+                                                           trained (schedule-free's x): see eval_point */
+/* Bits 23..63 are reserved; the host refuses a strategy that sets a bit it does not know. */
+#define GRADUS_CAP_KNOWN_MASK              0x7FFFFFull
 
 /*
  * One strategy. Static data owned by the library, valid while it is loaded.

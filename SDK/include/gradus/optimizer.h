@@ -143,6 +143,17 @@ typedef struct gradus_optimizer_vtable {
      */
     int32_t (*slot_shape)(void *instance, uint32_t slot, const gradus_param *param,
                           int64_t *out_shape, uint32_t *out_rank);
+
+    /*
+     * Required with GRADUS_CAP_EVAL_POINT, else NULL. Writes the point the model is to be
+     * evaluated (and saved for inference) at into every parameter's value, from the value
+     * the optimizer trains (which it may read) and its state: schedule-free methods train
+     * y and evaluate x. Called by the host before it evaluates or checkpoints; the host keeps
+     * the training values aside and puts them back itself afterwards, so the exchange is
+     * exact and the plugin never has to invert it. Compute; grad is the last gradient and
+     * must not be relied on; slots are readable and must not be changed.
+     */
+    int32_t (*eval_point)(void *instance, const gradus_step_context *ctx, const gradus_param_group *group);
 } gradus_optimizer_vtable;
 
 #endif /* GRADUS_OPTIMIZER_H */

@@ -32,6 +32,14 @@ enum DescriptorValidation {
         let schema = try hyperparameters(d, what: what)
         guard let vtablePointer = d.vtable else { throw GradusError("\(what) has a NULL vtable") }
         let vtable = try vtableFor(kind, vtablePointer, what: what)
+        if d.capabilities & UInt64(GRADUS_CAP_EVAL_POINT) != 0 {
+            guard abiVersion != "1.0", abiVersion != "1.1" else {
+                throw GradusError("\(what) declares eval_point, which needs ABI 1.2, but the plugin negotiated \(abiVersion)")
+            }
+            guard case .optimizer(let v) = vtable, v.eval_point != nil else {
+                throw GradusError("\(what) declares eval_point but has no optimizer vtable entry eval_point")
+            }
+        }
         if case .function = vtable, !schema.isEmpty {
             throw GradusError("\(what) is a function but declares hyperparameters; functions take arguments from their signature")
         }

@@ -61,7 +61,7 @@ public enum Capability {
         (GRADUS_CAP_NEEDS_SNAPSHOT, "needs_snapshot"), (GRADUS_CAP_NEEDS_POST_STEP, "needs_post_step"),
         (GRADUS_CAP_NEEDS_CUSTOM_VJP, "needs_custom_vjp"), (GRADUS_CAP_NEEDS_DENSE_MASKED_GRAD, "needs_dense_masked_grad"),
         (GRADUS_CAP_NEEDS_OPT_STATE_ACCESS, "needs_opt_state_access"),
-        (GRADUS_CAP_DECOUPLED_WEIGHT_DECAY, "decoupled_weight_decay"),
+        (GRADUS_CAP_DECOUPLED_WEIGHT_DECAY, "decoupled_weight_decay"), (GRADUS_CAP_EVAL_POINT, "eval_point"),
     ].map { (UInt64($0.0), $0.1) }
 
     public static func names(_ bits: UInt64) -> [String] { all.filter { bits & $0.0 != 0 }.map(\.1) }

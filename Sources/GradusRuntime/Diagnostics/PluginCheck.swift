@@ -1,3 +1,4 @@
+import CGradusABI
 import GradusCore
 
 /// The metamorphic test kit applied to any plugin (docs/ABI.md; SDK/README.md): properties every
@@ -156,7 +157,19 @@ public enum PluginCheck {
                     && zip(session.exact, session.parameters).allSatisfy { e, _ in e.allSatisfy(\.isFinite) }
                 return (finite, "\(session.slots.count) slots after 10 random steps")
             },
-        ]
+        ] + (s.capabilities & UInt64(GRADUS_CAP_EVAL_POINT) == 0 ? [] : [
+            check("the evaluation-point exchange is exact") {
+                // 3 steps, evaluate at x, then 3 more: the same bits as 6 steps without the exchange,
+                // and the evaluation point is another point than the training one.
+                let (_, continuous) = try trajectory(s, [], steps: 6, gradient: randomGradient)
+                let (session, before) = try trajectory(s, [], steps: 3, gradient: randomGradient)
+                let x = try session.atEvaluationPoint { session.parameters.map(\.value.values) }
+                let after = session.parameters.map(\.value.values)
+                let (_, resumed) = try trajectory(s, [], steps: 3, session: session, gradient: randomGradient)
+                let ok = bitEqual(before, after) && bitEqual(continuous, resumed) && !bitEqual(x, before) && x.allSatisfy { $0.allSatisfy(\.isFinite) }
+                return (ok, "training values restored bit for bit around an evaluation at a distinct, finite point")
+            },
+        ])
     }
 
     // MARK: normalizers

@@ -28,6 +28,9 @@ public struct Checkpoint {
     public var optimizerScalars: [String: Double]
     /// Pruning masks under `pruner/<parameter>/mask` (empty when the run does not prune).
     public var masks: [String: Tensor]
+    /// The training values of parameters whose optimizer evaluates elsewhere (schedule-free's y),
+    /// by parameter name, saved under `train_point/<parameter>`; `weights` holds the evaluation point.
+    public var trainingPoint: [String: Tensor] = [:]
     /// Every plugin the run used, id → version.
     public var plugins: [String: String]
     /// The optimizer of each parameter group and route, by group name (empty in files from before routes).
@@ -87,7 +90,8 @@ public struct Checkpoint {
         func words(_ r: (UInt64, UInt64, UInt64, UInt64)) -> String { [r.0, r.1, r.2, r.3].map { String($0) }.joined(separator: ",") }
         for (group, r) in rngStates { metadata["optimizer.rng/" + group] = words(r) }
         if let r = prunerRNG { metadata["pruner.rng"] = words(r) }
-        try writeAtomically(SafeTensors.encode(Array(weights) + Array(optimizerState) + Array(masks),
+        try writeAtomically(SafeTensors.encode(Array(weights) + Array(optimizerState) + Array(masks)
+                                                   + trainingPoint.map { ("train_point/" + $0.key, $0.value) },
                                                doubles: optimizerScalars.map { ($0.key, SafeTensors.Doubles(shape: [], values: [$0.value])) },
                                                metadata: metadata), to: path)
     }
@@ -149,7 +153,9 @@ public struct Checkpoint {
         }
         rngStates = states
         prunerRNG = try meta["pruner.rng"].map { try state("pruner.rng", $0) }
-        weights = tensors.filter { !$0.key.hasPrefix("optimizer/") && !$0.key.hasPrefix("pruner/") }
+        weights = tensors.filter { !$0.key.hasPrefix("optimizer/") && !$0.key.hasPrefix("pruner/") && !$0.key.hasPrefix("train_point/") }
+        trainingPoint = Dictionary(uniqueKeysWithValues: tensors.filter { $0.key.hasPrefix("train_point/") }
+                                                               .map { (String($0.key.dropFirst("train_point/".count)), $0.value) })
         optimizerState = tensors.filter { $0.key.hasPrefix("optimizer/") }
         var scalars: [String: Double] = [:]
         for (key, d) in contents.doubles {
@@ -211,6 +217,15 @@ public struct Checkpoint {
             })
         }
         try restoreWeights(into: trainer.model)
+        // Parameters of an optimizer with an evaluation point resume from their training values.
+        for session in trainer.optimizers where session.hasEvalPoint {
+            for p in session.parameters {
+                guard let t = trainingPoint[p.name], t.shape == p.value.shape else {
+                    throw GradusError("checkpoint lacks the training values 'train_point/\(p.name)' that \(session.strategy.id) resumes from")
+                }
+                p.value.values = t.scalars
+            }
+        }
         for (session, state) in zip(trainer.optimizers, saved) {
             try session.restore(stepCount: stepCount, state: state)
             session.rng.stream = RandomStream(state: rngStates[session.groupName]!)

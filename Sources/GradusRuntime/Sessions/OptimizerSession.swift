@@ -205,6 +205,26 @@ public final class OptimizerSession {
         stepCount += 1
     }
 
+    /// Whether the optimizer evaluates at another point than it trains (GRADUS_CAP_EVAL_POINT).
+    public var hasEvalPoint: Bool { strategy.capabilities & UInt64(GRADUS_CAP_EVAL_POINT) != 0 }
+
+    /// Runs `body` with the parameters at the optimizer's evaluation point (schedule-free's x),
+    /// then puts the training values back exactly (the host keeps them; the plugin never inverts
+    /// its map). Without an evaluation point `body` just runs.
+    public func atEvaluationPoint<R>(_ body: () throws -> R) throws -> R {
+        guard hasEvalPoint, let evalPoint = vtable.eval_point else { return try body() }
+        let training = parameters.map(\.value.values)
+        defer { for (p, v) in zip(parameters, training) { p.value.values = v } }
+        var ctx = gradus_step_context()
+        ABIWrite.header(&ctx)
+        ctx.step = stepCount
+        ctx.hyperparameters = hyperparameters.pointer
+        ctx.services = HostServices.table
+        ctx.rng = rng.handle
+        try PluginCall.check(strategy.id, "eval_point") { evalPoint(instance, &ctx, UnsafePointer(cGroup)) }
+        return try body()
+    }
+
     /// Every state slot of every parameter, copied (state[p][s] in `slots` order).
     public func snapshot() -> [[SlotValue]] {
         zip(state, exact).map { row, scalars in

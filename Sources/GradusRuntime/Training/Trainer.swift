@@ -265,7 +265,17 @@ public final class Trainer {
         if let bad = firstNonFinite() {
             throw GradusError("training diverged: \(bad) is not finite at step \(optimizer.stepCount); not writing it to \(checkpoint.path)\(lastGoodCheckpointNote)")
         }
-        try checkpoint.write(Checkpoint(self))
+        // Weights are saved at the evaluation point (what `gradus eval` and inference use); the
+        // training values of optimizers that evaluate elsewhere are saved too, to resume exactly.
+        let training = optimizers.filter(\.hasEvalPoint).flatMap(\.parameters).map { ($0.name, Tensor(shape: $0.value.shape, scalars: $0.value.values)) }
+        var saved = try atEvaluationPoint {
+            var c = Checkpoint(self)
+            // The weights share the model's storage: copy the evaluation point before it is put back.
+            if !training.isEmpty { c.weights = c.weights.mapValues { Tensor(shape: $0.shape, scalars: $0.scalars) } }
+            return c
+        }
+        saved.trainingPoint = Dictionary(uniqueKeysWithValues: training)
+        try checkpoint.write(saved)
         lastCheckpoint = (completedEpochs, optimizer.stepCount)
         HostSignals.setCrashNote("the last completed checkpoint is \(checkpoint.path) (\(positionText(completedEpochs, optimizer.stepCount)))")
     }
@@ -318,9 +328,17 @@ public final class Trainer {
         for session in optimizers { pruning.applyToState(of: session) }
     }
 
-    /// Mean loss and accuracy on `data` in eval mode, without recording (chunks of 512 rows).
+    /// Mean loss and accuracy on `data` in eval mode, without recording (chunks of 512 rows), at
+    /// the optimizers' evaluation point (schedule-free's x; the parameters otherwise).
     public func evaluate(_ data: Dataset) throws -> (loss: Double, accuracy: Double) {
-        try Trainer.evaluate(model, on: data)
+        try atEvaluationPoint { try Trainer.evaluate(model, on: data) }
+    }
+
+    /// Runs `body` with every optimizer's parameters at its evaluation point, then restores the
+    /// training values exactly.
+    public func atEvaluationPoint<R>(_ body: () throws -> R) throws -> R {
+        func nest(_ i: Int) throws -> R { i == optimizers.count ? try body() : try optimizers[i].atEvaluationPoint { try nest(i + 1) } }
+        return try nest(0)
     }
 
     /// The test split and the model of `config`, without optimizer, pruner or schedules (what

@@ -148,6 +148,7 @@ int main(void) {
     F(gradus_optimizer_vtable, save_extra);
     F(gradus_optimizer_vtable, load_extra);
     F(gradus_optimizer_vtable, slot_shape);
+    F(gradus_optimizer_vtable, eval_point);
     S(gradus_prune_target);
     F(gradus_prune_target, struct_size);
     F(gradus_prune_target, abi_minor);

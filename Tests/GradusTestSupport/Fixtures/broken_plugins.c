@@ -72,7 +72,7 @@ static int32_t step(void *raw, const gradus_step_context *c, const gradus_param_
     (void)first_grad_sum;
     return GRADUS_OK;
 }
-static const gradus_optimizer_vtable vtable = { sizeof(gradus_optimizer_vtable), GRADUS_ABI_MINOR, create, destroy, layout, step, NULL, NULL, NULL };
+static const gradus_optimizer_vtable vtable = { .struct_size = sizeof(gradus_optimizer_vtable), .abi_minor = GRADUS_ABI_MINOR, .create = create, .destroy = destroy, .state_layout = layout, .step = step };
 static const gradus_strategy_descriptor strategy =
     GRADUS_OPTIMIZER("broken.optimizer", "Broken optimizer", "0.0.1", "breaks one property", NULL, 0, schema, &vtable);
 

@@ -35,7 +35,7 @@ static const gradus_optimizer_vtable opt_vtable = {
 #else
     opt_step,
 #endif
-    NULL, NULL, NULL,
+    NULL, NULL, NULL, NULL,
 };
 
 static const gradus_hyperparameter opt_params[] = {
