@@ -33,6 +33,7 @@ let plugins = [
     builtinPlugin("SignAndTrust", kind: "Optimizers"),
     builtinPlugin("Orthogonal", kind: "Optimizers"),
     builtinPlugin("LowRank", kind: "Optimizers"),
+    builtinPlugin("ScheduleFree", kind: "Optimizers"),
     builtinPlugin("LayerNorm", kind: "Normalizers"),
     builtinPlugin("BatchNorm", kind: "Normalizers"),
     builtinPlugin("Magnitude", kind: "Pruners"),

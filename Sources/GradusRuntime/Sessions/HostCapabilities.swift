@@ -7,7 +7,7 @@ public enum HostCapabilities {
     /// A trace on a test function: gradients, loss, RNG, shapes and roles, gemm.
     public static let traceRun: UInt64 = UInt64(GRADUS_CAP_NEEDS_LOSS | GRADUS_CAP_NEEDS_SHAPES | GRADUS_CAP_NEEDS_ROLES
         | GRADUS_CAP_NEEDS_RNG | GRADUS_CAP_NEEDS_LINALG | GRADUS_CAP_NEEDS_GLOBAL_VIEW
-        | GRADUS_CAP_DECOUPLED_WEIGHT_DECAY | GRADUS_CAP_MATRIX_ONLY)
+        | GRADUS_CAP_DECOUPLED_WEIGHT_DECAY | GRADUS_CAP_MATRIX_ONLY | GRADUS_CAP_EVAL_POINT)
 
     /// A training run adds Hessian-vector products, same-batch re-evaluation (closures) and
     /// layer activations (forward hooks).
