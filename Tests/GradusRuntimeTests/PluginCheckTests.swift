@@ -11,6 +11,8 @@ final class PluginCheckTests: XCTestCase {
         "gradus.rprop": ["lr = 0 does not move", "schedulable values are read every step"],
         // Adan clips by the gradient norm of the whole group (max_grad_norm), so it declares a global view.
         "gradus.adan": ["parameters are updated independently"],
+        // Schedule-free methods replace the learning-rate schedule; their lr is not schedulable.
+        "gradus.schedulefree_adamw": ["schedulable values are read every step"],
     ]
 
     func testEveryBuiltinPassesTheKit() throws {

@@ -9,7 +9,10 @@ struct ScheduleFreeAdamW: OptimizerPlugin {
     static let info = StrategyInfo(id: "gradus.schedulefree_adamw", displayName: "Schedule-free AdamW", version: "1.0.0",
                                    summary: "AdamW without a learning-rate schedule: trains at y, averages into x (the evaluation point)",
                                    reference: "Defazio et al. 2024; schedulefree.AdamWScheduleFree 1.4.1")
-    static let lr = Real.learningRate(2.5e-3), beta1 = Real.decay("beta1", 0.9, "interpolation y = (1 − β1)·z + β1·x")
+    /// Not schedulable: the method replaces the schedule (warmup is built in), and y keeps moving
+    /// toward the average z even at η = 0.
+    static let lr = Real("lr", default: 2.5e-3, min: 0, flags: [.logScale, .perGroup], doc: "learning rate (no schedule: that is the method's point)")
+    static let beta1 = Real.decay("beta1", 0.9, "interpolation y = (1 − β1)·z + β1·x")
     static let beta2 = Real.decay("beta2", 0.999, "decay of the second moment"), eps = Real.epsilon(1e-8, "added to √v̂, outside the root")
     static let weightDecay = Real("weight_decay", default: 0, min: 0, flags: [.schedulable, .perGroup], doc: "λ: λ·y is added to the normalized gradient")
     static let warmup = Integer("warmup_steps", default: 0, min: 0, doc: "linear learning-rate warmup over this many steps")
