@@ -5,5 +5,5 @@ import GradusPluginKit
 public func entry(_ q: EntryRequest?, _ r: EntryResponse?) -> Int32 {
     GradusLibrary.entry(q, r, name: "gradus-adam", vendor: "gradus",
                         [.optimizer(Adam.self), .optimizer(AdamW.self), .optimizer(Adamax.self), .optimizer(NAdam.self), .optimizer(RAdam.self),
-                         .optimizer(AdaBelief.self), .optimizer(EXAdam.self), .optimizer(Adan.self)])
+                         .optimizer(AdaBelief.self), .optimizer(EXAdam.self), .optimizer(Adan.self), .optimizer(OptimisticAMSGrad.self)])
 }

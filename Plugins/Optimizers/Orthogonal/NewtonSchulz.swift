@@ -7,13 +7,17 @@ import GradusPluginKit
 /// bfloat16; Gradus keeps float32 (the golden fixtures patch the reference accordingly).
 struct NewtonSchulz {
     var a: Float, b: Float, c: Float, steps: Int, eps: Float
+    /// Whether to divide the input by max(‖U‖_F, ε) first (callers that normalize their own way say no).
+    var normalizesInput = true
 
     /// The orthogonalized `rows`×`cols` matrix `u` (row-major).
     func callAsFunction(_ u: [Float], rows: Int, cols: Int, _ la: LinearAlgebra) throws -> [Float] {
         let tall = rows > cols, m = min(rows, cols), n = max(rows, cols)
         var x = tall ? Self.transpose(u, rows: rows, cols: cols) : u
-        let scale = max(Self.norm(x), eps)
-        for i in x.indices { x[i] /= scale }
+        if normalizesInput {
+            let scale = max(Self.norm(x), eps)
+            for i in x.indices { x[i] /= scale }
+        }
         var gram = [Float](repeating: 0, count: m * m), square = gram, product = x
         for _ in 0..<steps {
             try la.gemm(x, x, transposeB: true, into: &gram, m: m, n: m, k: n)

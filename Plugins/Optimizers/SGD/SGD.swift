@@ -44,6 +44,3 @@ struct SGD: OptimizerPlugin {
         initialized?.pointee = 1
     }
 }
-
-@_cdecl("gradus_plugin_entry_v1")
-public func entry(_ q: EntryRequest?, _ r: EntryResponse?) -> Int32 { GradusLibrary.entry(q, r, name: "gradus-sgd", vendor: "gradus", [.optimizer(SGD.self)]) }
