@@ -34,6 +34,7 @@ let plugins = [
     builtinPlugin("Orthogonal", kind: "Optimizers"),
     builtinPlugin("LowRank", kind: "Optimizers"),
     builtinPlugin("ScheduleFree", kind: "Optimizers"),
+    builtinPlugin("LearningRateFree", kind: "Optimizers"),
     builtinPlugin("LayerNorm", kind: "Normalizers"),
     builtinPlugin("BatchNorm", kind: "Normalizers"),
     builtinPlugin("Magnitude", kind: "Pruners"),

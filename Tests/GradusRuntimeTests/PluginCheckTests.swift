@@ -11,6 +11,10 @@ final class PluginCheckTests: XCTestCase {
         "gradus.rprop": ["lr = 0 does not move", "schedulable values are read every step"],
         // Adan clips by the gradient norm of the whole group (max_grad_norm), so it declares a global view.
         "gradus.adan": ["parameters are updated independently"],
+        // DoG, Prodigy and D-Adaptation measure distances and sums over the whole group (global view).
+        "gradus.dog": ["parameters are updated independently"],
+        "gradus.prodigy": ["parameters are updated independently"],
+        "gradus.dadapt_adam": ["parameters are updated independently"],
         // Schedule-free methods replace the learning-rate schedule; their lr is not schedulable.
         "gradus.schedulefree_adamw": ["schedulable values are read every step"],
         // Optimistic AMSGrad places the parameters at an offset s·h/D of its auxiliary iterate: a

@@ -143,7 +143,8 @@ def _dog_state(opt, p):
 
     def per_param(value):
         return value[index] if value.dim() == 1 else value
-    return {"init_buffer": group["init_buffer"][index], "rbar": per_param(group["rbar"]), "G": per_param(group["G"]),
+    # `G` is recorded as `g_sum`: Gradus slot names are lowercase identifiers.
+    return {"init_buffer": group["init_buffer"][index], "rbar": per_param(group["rbar"]), "g_sum": per_param(group["G"]),
             "eta": group["eta"][index]}
 
 
@@ -178,8 +179,16 @@ def _prodigy_state(opt, p):
     return out
 
 
+# The distance estimate d is a ratio of running sums of dot products (⟨g, x0 − x⟩ and ‖s‖₁) that
+# cancel and are scaled by d/d0 (up to ~1e6): float32 sums in another order than the reference's
+# BLAS dot drift past 1e-5 after 15-70 steps (measured with Gradus; within 1e-3 over 150 steps).
+LR_FREE_NOTE = ("d is a ratio of cancelling running sums of float32 dot products scaled by d/d0; summation-order "
+                "rounding grows past 1e-5 after 15-70 steps, so the tolerance is rtol {rtol}, atol {atol}")
+
+
 def _prodigy_case(name, settings, problems):
-    return Case("prodigy", name, settings, _prodigy, problems=problems, state=_prodigy_state)
+    return Case("prodigy", name, settings, _prodigy, problems=problems, state=_prodigy_state, rtol=1e-3, atol=1e-4,
+                note=LR_FREE_NOTE.format(rtol=1e-3, atol=1e-4))
 
 
 PRODIGY_CASES = [
@@ -217,7 +226,8 @@ def _dadapt_state(opt, p):
 
 
 def _dadapt_case(name, settings, problems):
-    return Case("dadapt_adam", name, settings, _dadapt, problems=problems, state=_dadapt_state)
+    return Case("dadapt_adam", name, settings, _dadapt, problems=problems, state=_dadapt_state, rtol=1e-4, atol=1e-5,
+                note=LR_FREE_NOTE.format(rtol=1e-4, atol=1e-5))
 
 
 DADAPT_CASES = [
