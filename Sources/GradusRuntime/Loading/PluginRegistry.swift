@@ -106,7 +106,7 @@ public final class PluginRegistry {
 
     /// The strategy with this id and kind, or an error listing the ones of that kind.
     public func require(_ id: String, kind: StrategyKind) throws -> StrategyDescriptor {
-        let available = strategies.filter { $0.kind == kind }.map(\.id).joined(separator: ", ")
+        let available = strategies.filter { $0.kind == kind }.map(\.id).sorted().joined(separator: ", ")
         guard let s = strategy(id) else {
             throw GradusError("unknown \(kind.rawValue) '\(id)' (available: \(available.isEmpty ? "none" : available))")
         }
