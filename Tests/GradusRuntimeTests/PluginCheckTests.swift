@@ -38,6 +38,9 @@ final class PluginCheckTests: XCTestCase {
         // every optimizer × 8 properties (less the documented exceptions), 2 normalizers × (finite
         // differences, graph = kernel, eval per-sample), 2 pruner properties, 4 signatures.
         let evalPoint = registry.strategies.filter { $0.capabilities & UInt64(GRADUS_CAP_EVAL_POINT) != 0 }.count
+            + registry.strategies.filter { $0.kind == .optimizer }.map { PluginCheck.familyChecks($0).count }.reduce(0, +)
+        XCTAssertEqual(registry.strategies.filter { !PluginCheck.familyChecks($0).isEmpty }.map(\.id).sorted(),
+                       ["gradus.dadapt_adam", "gradus.dog", "gradus.ldog", "gradus.muon", "gradus.prodigy"], "family properties apply to their families")
         XCTAssertEqual(applied, optimizers * 8 + evalPoint - Self.notApplicable.values.map(\.count).reduce(0, +) + 2 * 3 + 2 + 4)
     }
 

@@ -157,7 +157,7 @@ public enum PluginCheck {
                     && zip(session.exact, session.parameters).allSatisfy { e, _ in e.allSatisfy(\.isFinite) }
                 return (finite, "\(session.slots.count) slots after 10 random steps")
             },
-        ] + (s.capabilities & UInt64(GRADUS_CAP_EVAL_POINT) == 0 ? [] : [
+        ] + familyChecks(s) + (s.capabilities & UInt64(GRADUS_CAP_EVAL_POINT) == 0 ? [] : [
             check("the evaluation-point exchange is exact") {
                 // 3 steps, evaluate at x, then 3 more: the same bits as 6 steps without the exchange,
                 // and the evaluation point is another point than the training one.
@@ -170,6 +170,56 @@ public enum PluginCheck {
                 return (ok, "training values restored bit for bit around an evaluation at a distinct, finite point")
             },
         ])
+    }
+
+    /// Properties of families, checked only on their members: Muon-style orthogonalizers (their
+    /// schema has ns_a, ns_b, ns_c, ns_steps and adjust_lr_fn) and learning-rate-free methods
+    /// (their schema has d0 or reps_rel).
+    static func familyChecks(_ s: StrategyDescriptor) -> [Check] {
+        let ids = Set(s.hyperparameters.map(\.id))
+        var checks: [Check] = []
+        if ids.isSuperset(of: ["ns_a", "ns_b", "ns_c", "ns_steps", "adjust_lr_fn", "momentum", "lr"]) {
+            checks.append(check("the Newton–Schulz update's singular values lie in [0.5, 1.5]") {
+                // One step with μ = 0 and no decay: ΔW = −η·√max(1, rows/cols)·O, O the Newton–Schulz output of
+                // the gradient; with the default quintic coefficients its singular values spread around 1
+                // (roughly [0.68, 1.2] for well-conditioned inputs), never collapsing to 0 or blowing up.
+                var settings = [("lr", "1"), ("momentum", "0"), ("adjust_lr_fn", "original")]
+                if ids.contains("weight_decay") { settings.append(("weight_decay", "0")) }
+                var worst: (Float, Float) = (.infinity, 0)
+                for (rows, cols) in [(6, 10), (10, 6)] {
+                    var rng = RandomStream(seed: UInt64(rows), stream: "ns-band")
+                    let p = HostParameter(name: "w", role: .matrix, shape: [rows, cols], values: [Float](repeating: 0, count: rows * cols))
+                    let (session, _) = try trajectory(s, settings, steps: 1, parameters: [p]) { _, _, n in (0..<n).map { _ in rng.normal() } }
+                    let scale = Float(max(1, Double(rows) / Double(cols)).squareRoot())
+                    let o = session.parameters[0].value.values.map { -$0 / scale }
+                    let k = min(rows, cols)
+                    var u = [Float](repeating: 0, count: rows * k), sv = [Float](repeating: 0, count: k), vt = [Float](repeating: 0, count: k * cols)
+                    try o.withUnsafeBufferPointer { try LAPACK.svd($0.baseAddress!, m: rows, n: cols, u: &u, s: &sv, vt: &vt) }
+                    worst = (min(worst.0, sv.min()!), max(worst.1, sv.max()!))
+                }
+                return (worst.0 >= 0.5 && worst.1 <= 1.5, "singular values of O in [\(worst.0), \(worst.1)] on a 6×10 and a 10×6 Gaussian gradient")
+            })
+        }
+        if !ids.isDisjoint(with: ["d0", "reps_rel"]) {
+            checks.append(check("moves at its default learning rate") {
+                // Learning-rate-free methods must make progress with every setting at its default: 200 steps on
+                // f(x) = ½‖x − c‖² at least halve the distance to c.
+                let start = parameters(matrixOnly: false), targets = start.map { $0.value.values.map { $0 + 3 } }
+                func distance(_ xs: [[Float]]) -> Float {
+                    var sum: Float = 0
+                    for (x, c) in zip(xs, targets) { for (a, b) in zip(x, c) { sum += (a - b) * (a - b) } }
+                    return sum.squareRoot()
+                }
+                let before = distance(start.map(\.value.values))
+                // The gradient x − c is read from the parameters the session updates in place.
+                let (_, end) = try trajectory(s, [], steps: 200, parameters: start) { _, i, _ in
+                    zip(start[i].value.values, targets[i]).map { $0 - $1 }
+                }
+                let after = distance(end)
+                return (after <= 0.5 * before, "distance to the minimum \(before) → \(after) in 200 steps at the defaults")
+            })
+        }
+        return checks
     }
 
     // MARK: normalizers
