@@ -35,18 +35,30 @@ struct AdaBelief: OptimizerPlugin {
                               : hp[Self.degenerated] ? 1 : -1
             stepSize = lr * rt / bc1
         }
-        let rootBC2 = Float(hp[Self.rectify] ? 1 : bc2.squareRoot()), moves = adaptive || stepSize > 0, step = Float(-stepSize)
+        let rootBC2 = Float(hp[Self.rectify] ? 1 : bc2.squareRoot()), moves = adaptive || stepSize > 0
+        let step = moves ? Float(-stepSize) : 0    // no step: x = xi + 0·(finite) = xi
         let decay = WeightDecay(hp[Self.weightDecay], lr: lr, decoupled: hp[Flag.weightDecouple()], fixed: hp[Flag.fixedDecay])
         let w1 = Float(1 - beta1), b2 = Float(beta2), w2 = Float(1 - beta2), eps = Float(hp[Self.eps]), sign: Float = hp[Flag.maximize] ? -1 : 1
         let m = try p[Adam.expAvg], s = try p[Self.expAvgVar], smax = ams ? try p[Self.maxExpAvgVar] : s, x = p.value, grad = p.grad
-        for i in 0..<p.count {
-            let xi = x[i] * decay.keep, g = sign * grad[i] + decay.coupled * xi
-            m[i] = lerp(m[i], g, w1)
-            let r = g - m[i]
-            s[i] = (s[i] * b2 + w2 * r * r) + eps
-            if ams { smax[i] = max(smax[i], s[i]) }
-            let source = ams ? smax[i] : s[i]
-            x[i] = !moves ? xi : adaptive ? xi + step * (m[i] / (fastSqrt(source) / rootBC2 + eps)) : xi + step * m[i]
+        let keep = decay.keep, coupled = decay.coupled
+        @inline(__always) func body(_ range: Range<Int>, _ ams: Bool, _ adaptive: Bool) {
+            for i in range {
+                let xi = x[i] * keep, g = sign * grad[i] + coupled * xi
+                m[i] = lerp(m[i], g, w1)
+                let r = g - m[i]
+                s[i] = (s[i] * b2 + w2 * r * r) + eps
+                if ams { smax[i] = max(smax[i], s[i]) }
+                x[i] = adaptive ? xi + step * (m[i] / (fastSqrt(ams ? smax[i] : s[i]) / rootBC2 + eps)) : xi + step * m[i]
+            }
+        }
+        // A skipped step (rectification without the SGD fallback) still moves the moments.
+        forEachChunk(p.count) { range in
+            switch (ams, adaptive || !moves) {
+            case (true, true): body(range, true, true)
+            case (true, false): body(range, true, false)
+            case (false, true): body(range, false, true)
+            case (false, false): body(range, false, false)
+            }
         }
     }
 }

@@ -21,18 +21,17 @@ struct DistanceOverGradients {
         let hp = ctx.hyperparameters, wd = Float(hp[Self.weightDecay]), sign: Float = hp[Flag.maximize] ? -1 : 1
         guard let first = parameters.first else { return }
         let isFirst = try first.exact(Self.sum).pointee == 0
-        var gradients: [[Float]] = []
         var xNorm = 0.0, distance = 0.0, gradNorm = 0.0
+        let vsign = SIMD8<Float>(repeating: sign), vwd = SIMD8<Float>(repeating: wd)
         for p in parameters {
-            let x = p.value, x0 = try p[Self.initial]
+            let x = UnsafeBufferPointer(p.value), x0 = try p[Self.initial], grad = p.grad
             if isFirst { for i in 0..<p.count { x0[i] = x[i] } }
-            let g = (0..<p.count).map { sign * p.grad[$0] + wd * x[$0] }
-            for i in 0..<p.count {
-                xNorm += Double(x[i]) * Double(x[i])
-                distance += Double(x[i] - x0[i]) * Double(x[i] - x0[i])
-                gradNorm += Double(g[i]) * Double(g[i])
-            }
-            gradients.append(g)
+            let start = UnsafeBufferPointer(x0)
+            xNorm += sumOfSquares(x)
+            distance += sumOfProducts(p.count, { i in let d = x[vector: i] - start[vector: i]; return d * d },
+                                      tail: { i in (x[i] - start[i]) * (x[i] - start[i]) })
+            gradNorm += sumOfProducts(p.count, { i in let g = vsign * grad[vector: i] + vwd * x[vector: i]; return g * g },
+                                      tail: { i in let g = sign * grad[i] + wd * x[i]; return g * g })
         }
         // float32 like the reference's 0-d tensors
         var rbar = Float(try first.exact(Self.rbar).pointee), total = Float(try first.exact(Self.sum).pointee)
@@ -47,12 +46,12 @@ struct DistanceOverGradients {
         guard total > 0 else { throw PluginError.numeric("DoG needs a positive sum of squared gradient norms, got \(total)") }
         var eta = Float(hp[Self.lr]) * rbar / total.squareRoot()
         if isFirst, hp[Self.initEta] > 0 { eta = Float(hp[Self.initEta]) }
-        for (p, g) in zip(parameters, gradients) {
+        for p in parameters {
             try p.exact(Self.rbar).pointee = Double(rbar)
             try p.exact(Self.sum).pointee = Double(total)
             try p.exact(Self.eta).pointee = Double(eta)
-            let x = p.value
-            for i in 0..<p.count { x[i] += -eta * g[i] }
+            let x = p.value, grad = p.grad
+            forEachChunk(p.count) { range in for i in range { x[i] += -eta * (sign * grad[i] + wd * x[i]) } }
         }
     }
 }

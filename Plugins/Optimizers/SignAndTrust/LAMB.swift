@@ -24,19 +24,37 @@ struct LAMB: OptimizerPlugin {
         let step = hp[Self.lr] * (hp[Self.debias] ? (1 - pow(beta2, t)).squareRoot() / (1 - pow(beta1, t)) : 1)
         let b1 = Float(beta1), w1 = Float(1 - beta1), b2 = Float(beta2), w2 = Float(1 - beta2), eps = Float(hp[Self.eps]), wd = Float(hp[Self.weightDecay])
         let m = try p[Self.expAvg], v = try p[Self.expAvgSq], x = p.value, grad = p.grad
-        var a = [Float](repeating: 0, count: p.count), weightNorm = 0.0, ratioNorm = 0.0
         let sign: Float = hp[Flag.maximize] ? -1 : 1
-        for i in 0..<p.count {
+        // Pass 1: the moments, and the norms of θ and of Adam's ratio a = m/(√v + ε) + λθ (lane sums).
+        var weightLanes = SIMD8<Float>(repeating: 0), ratioLanes = weightLanes, weightNorm = 0.0, ratioNorm = 0.0
+        let vb1 = SIMD8<Float>(repeating: b1), vw1 = SIMD8(repeating: w1), vb2 = SIMD8(repeating: b2), vw2 = SIMD8(repeating: w2)
+        let veps = SIMD8<Float>(repeating: eps), vwd = SIMD8<Float>(repeating: wd), vsign = SIMD8<Float>(repeating: sign)
+        forEachVector(p.count, { i in
+            let g = vsign * grad[vector: i], xi = x[vector: i]
+            let mi = m[vector: i] * vb1 + vw1 * g, vi = v[vector: i] * vb2 + vw2 * g * g
+            m[vector: i] = mi
+            v[vector: i] = vi
+            let a = mi / (vi.squareRoot() + veps) + vwd * xi
+            weightLanes += xi * xi
+            ratioLanes += a * a
+            if i & 1023 == 1016 {
+                weightNorm += Double(weightLanes.sum()); ratioNorm += Double(ratioLanes.sum())
+                weightLanes = .zero; ratioLanes = .zero
+            }
+        }, scalar: { i in
             let g = sign * grad[i]
             m[i] = m[i] * b1 + w1 * g
             v[i] = v[i] * b2 + w2 * g * g
-            a[i] = m[i] / (fastSqrt(v[i]) + eps) + wd * x[i]
-            weightNorm += Double(x[i]) * Double(x[i])
-            ratioNorm += Double(a[i]) * Double(a[i])
-        }
+            let a = m[i] / (fastSqrt(v[i]) + eps) + wd * x[i]
+            weightNorm += Double(x[i] * x[i]); ratioNorm += Double(a * a)
+        })
+        weightNorm += Double(weightLanes.sum()); ratioNorm += Double(ratioLanes.sum())
         let wn = min(Float(weightNorm.squareRoot()), Float(hp[Self.clampValue])), an = Float(ratioNorm.squareRoot())
         let trust: Float = hp[Self.adam] || wn == 0 || an == 0 ? 1 : wn / an
         let coefficient = -(Float(step) * trust)
-        for i in 0..<p.count { x[i] += coefficient * a[i] }
+        // Pass 2: θ += −step·trust·a, recomputing a from the stored moments.
+        forEachChunk(p.count) { range in
+            for i in range { x[i] += coefficient * (m[i] / (fastSqrt(v[i]) + eps) + wd * x[i]) }
+        }
     }
 }

@@ -21,24 +21,33 @@ struct LARS: OptimizerPlugin {
     var stateSlots: [StateSlot] { usesMomentum ? [Self.buffer] : [] }
 
     func update(_ p: Parameter, _ ctx: StepContext) throws {
-        let hp = ctx.hyperparameters, x = p.value, sign: Float = hp[Flag.maximize] ? -1 : 1
-        var g = p.grad.map { sign * $0 }
+        let hp = ctx.hyperparameters, x = p.value, grad = p.grad, sign: Float = hp[Flag.maximize] ? -1 : 1
+        var wd: Float = 0, trust: Float = 1
         if p.shape.count > 1 {
-            let wd = Float(hp[Self.weightDecay])
-            let pn = Float(x.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot())
-            let gn = Float(g.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot())
+            wd = Float(hp[Self.weightDecay])
+            let pn = Float(sumOfSquares(UnsafeBufferPointer(x)).squareRoot()), gn = Float(sumOfSquares(grad).squareRoot())
             let den = gn + wd * pn
-            let trust = pn > 0 && den > 0 ? Float(hp[Self.trustCoefficient]) * pn / den : 1
-            for i in g.indices { g[i] = (g[i] + wd * x[i]) * trust }
-        }
-        if usesMomentum {
-            let mu = Float(hp[Self.momentum]), keep = Float(1 - hp[Self.dampening]), b = try p[Self.buffer], nesterov = hp[Self.nesterov]
-            for i in g.indices {
-                b[i] = b[i] * mu + keep * g[i]
-                g[i] = nesterov ? g[i] + mu * b[i] : b[i]
-            }
+            trust = pn > 0 && den > 0 ? Float(hp[Self.trustCoefficient]) * pn / den : 1
         }
         let lr = Float(hp[Self.lr])
-        for i in g.indices { x[i] += -lr * g[i] }
+        let mu = Float(hp[Self.momentum]), keep = Float(1 - hp[Self.dampening]), nesterov = hp[Self.nesterov]
+        let b = usesMomentum ? try p[Self.buffer] : x
+        @inline(__always) func body(_ range: Range<Int>, _ momentum: Bool, _ nesterov: Bool) {
+            for i in range {
+                var g = (sign * grad[i] + wd * x[i]) * trust
+                if momentum {
+                    b[i] = b[i] * mu + keep * g
+                    g = nesterov ? g + mu * b[i] : b[i]
+                }
+                x[i] += -lr * g
+            }
+        }
+        forEachChunk(p.count) { r in
+            switch (usesMomentum, nesterov) {
+            case (true, true): body(r, true, true)
+            case (true, false): body(r, true, false)
+            default: body(r, false, false)
+            }
+        }
     }
 }

@@ -21,17 +21,35 @@ struct SGDP: OptimizerPlugin {
 
     func update(_ p: Parameter, _ ctx: StepContext) throws {
         let hp = ctx.hyperparameters, lr = hp[Self.lr], mu = hp[Self.momentum], sign: Float = hp[Flag.maximize] ? -1 : 1
-        let b = try p[Self.buffer], x = p.value, g = p.grad.map { sign * $0 }, keepNew = Float(1 - hp[Self.dampening]), m = Float(mu)
-        var d = [Float](repeating: 0, count: p.count)
-        for i in d.indices {
-            b[i] = (b[i] * m).addingProduct(keepNew, g[i])  // one rounding, as torch's add_(g, alpha) compiles (FMA)
-            d[i] = hp[Self.nesterov] ? g[i] + m * b[i] : b[i]
+        let b = try p[Self.buffer], x = p.value, grad = p.grad, keepNew = Float(1 - hp[Self.dampening]), m = Float(mu)
+        let wd = hp[Self.weightDecay], nesterov = hp[Self.nesterov], step = Float(-lr)
+        @inline(__always) func direction(_ i: Int, _ nesterov: Bool) -> Float {
+            let g = sign * grad[i]
+            b[i] = (b[i] * m).addingProduct(keepNew, g)  // one rounding, as torch's add_(g, alpha) compiles (FMA)
+            return nesterov ? g + m * b[i] : b[i]
         }
-        let ratio = RadialProjection.apply(&d, weights: x, gradient: g, shape: p.shape, delta: hp[ProjectionKeys.delta],
+        guard p.shape.count > 1 else {
+            // Vectors are never projected: one fused pass.
+            let keep = Float(1 - lr * wd / (1 - mu))
+            @inline(__always) func body(_ range: Range<Int>, _ nesterov: Bool, _ decays: Bool) {
+                for i in range { x[i] = (decays ? x[i] * keep : x[i]) + step * direction(i, nesterov) }
+            }
+            forEachChunk(p.count) { r in
+                switch (nesterov, wd > 0) {
+                case (true, true): body(r, true, true)
+                case (true, false): body(r, true, false)
+                case (false, true): body(r, false, true)
+                case (false, false): body(r, false, false)
+                }
+            }
+            return
+        }
+        var d = (0..<p.count).map { direction($0, nesterov) }
+        let ratio = RadialProjection.apply(&d, weights: x, gradient: grad.map { sign * $0 }, shape: p.shape, delta: hp[ProjectionKeys.delta],
                                            wdRatio: hp[ProjectionKeys.wdRatio], eps: hp[ProjectionKeys.eps])
         // Without Nesterov the reference's update is the buffer itself, so a projection also projects the buffer.
-        if !hp[Self.nesterov] { for i in d.indices { b[i] = d[i] } }
-        let wd = hp[Self.weightDecay], keep = Float(1 - lr * wd * ratio / (1 - mu)), step = Float(-lr)
+        if !nesterov { for i in d.indices { b[i] = d[i] } }
+        let keep = Float(1 - lr * wd * ratio / (1 - mu))
         for i in d.indices { x[i] = (wd > 0 ? x[i] * keep : x[i]) + step * d[i] }
     }
 }
