@@ -38,20 +38,23 @@ struct Adan: OptimizerPlugin {
         let w1 = Float(1 - beta1), b2 = Float(beta2), w2 = Float(1 - beta2), b3 = Float(hp[Self.beta3]), w3 = Float(1 - hp[Self.beta3])
         let m = try p[Adam.expAvg], dm = try p[Self.expAvgDiff], n = try p[Adam.expAvgSq], prev = try p[Self.previous]
         let x = p.value, grad = p.grad, first = t == 1, clip = self.clip
-        for i in 0..<p.count {
-            let g = sign * grad[i] * clip
-            if first { prev[i] = -g }  // the first difference is 0 (also when maximizing: minimize(−f))
-            let diff = prev[i] + g
-            m[i] = lerp(m[i], g, w1)
-            dm[i] = lerp(dm[i], diff, w2)
-            let z = diff * b2 + g
-            n[i] = n[i] * b3 + w3 * z * z
-            let den = fastSqrt(n[i]) / rootBC3 + eps
-            var xi = x[i] * keep
-            xi = xi + mStep * (m[i] / den)
-            xi = xi + dStep * (dm[i] / den)
-            x[i] = xi / proximal
-            prev[i] = -g
+        @inline(__always) func body(_ range: Range<Int>, _ first: Bool) {
+            for i in range {
+                let g = sign * grad[i] * clip
+                if first { prev[i] = -g }  // the first difference is 0 (also when maximizing: minimize(−f))
+                let diff = prev[i] + g
+                m[i] = lerp(m[i], g, w1)
+                dm[i] = lerp(dm[i], diff, w2)
+                let z = diff * b2 + g
+                n[i] = n[i] * b3 + w3 * z * z
+                let den = fastSqrt(n[i]) / rootBC3 + eps
+                var xi = x[i] * keep
+                xi = xi + mStep * (m[i] / den)
+                xi = xi + dStep * (dm[i] / den)
+                x[i] = xi / proximal
+                prev[i] = -g
+            }
         }
+        forEachChunk(p.count) { first ? body($0, true) : body($0, false) }
     }
 }

@@ -39,15 +39,27 @@ struct DAdaptAdam: OptimizerPlugin {
         for p in group {
             let x = p.value, m = try p[.expAvg], v = try p[.expAvgSq], sv = try p[Self.s]
             guard lr > 0 else { continue }
-            var dot = 0.0, norm = 0.0
-            for i in 0..<p.count {
-                let g = sign * p.grad[i] + coupled * x[i]
-                dot += Double(g) * Double(sv[i] / (fastSqrt(v[i]) + eps))
-                m[i] = (m[i] * b1).addingProduct(mScale, g)  // mul_ then add_(alpha): one rounding, as torch's kernel
+            // One pass: ⟨g, s/(√v + ε)⟩ with the old s and v, then the moments and s, and ‖s‖₁ (lane sums).
+            var dot = 0.0, norm = 0.0, dotLanes = SIMD8<Float>(repeating: 0), normLanes = dotLanes
+            let grad = p.grad, vsign = SIMD8<Float>(repeating: sign), vc = SIMD8<Float>(repeating: coupled), veps = SIMD8<Float>(repeating: eps)
+            forEachVector(p.count, { i in
+                let g = vsign * grad[vector: i] + vc * x[vector: i], vi = v[vector: i], si = sv[vector: i]
+                dotLanes += g * (si / (vi.squareRoot() + veps))
+                m[vector: i] = (m[vector: i] * b1).addingProduct(g, SIMD8<Float>(repeating: mScale))  // mul_ then add_(alpha): one rounding
+                v[vector: i] = vi * b2 + w2 * g * g
+                let sNew = (si * sDecay).addingProduct(g, SIMD8<Float>(repeating: sScale))
+                sv[vector: i] = sNew
+                normLanes += sNew.replacing(with: -sNew, where: sNew .< 0)
+                if i & 1023 == 1016 { dot += Double(dotLanes.sum()); norm += Double(normLanes.sum()); dotLanes = .zero; normLanes = .zero }
+            }, scalar: { i in
+                let g = sign * grad[i] + coupled * x[i]
+                dot += Double(g * (sv[i] / (fastSqrt(v[i]) + eps)))
+                m[i] = (m[i] * b1).addingProduct(mScale, g)
                 v[i] = v[i] * b2 + w2 * g * g
                 sv[i] = (sv[i] * sDecay).addingProduct(sScale, g)
                 norm += Double(abs(sv[i]))
-            }
+            })
+            dot += Double(dotLanes.sum()); norm += Double(normLanes.sum())
             accumulated += r * dlr * Double(Float(dot))
             l1 += r * Double(Float(norm))
         }
@@ -68,6 +80,6 @@ struct DAdaptAdam: OptimizerPlugin {
         let hp = ctx.hyperparameters, x = p.value, m = try p[.expAvg], v = try p[.expAvgSq], eps = Float(hp[Self.eps])
         _ = try p.advance(.step)
         let decay = hp[Self.decouple] ? Float(-hp[Self.weightDecay] * dlr) : 0
-        for i in 0..<p.count { x[i] = (x[i] + decay * x[i]) - m[i] / (fastSqrt(v[i]) + eps) }
+        forEachChunk(p.count) { range in for i in range { x[i] = (x[i] + decay * x[i]) - m[i] / (fastSqrt(v[i]) + eps) } }
     }
 }

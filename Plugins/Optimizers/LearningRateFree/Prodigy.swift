@@ -58,6 +58,14 @@ struct Prodigy: OptimizerPlugin {
             let x = p.value, v = try p[.expAvgSq], sv = try p[s], x0 = try p[p0], m = usesMoment ? try p[.expAvg] : v
             if try p.exact(.step).pointee == 0 { for j in 0..<x0.count { x0[j] = x[j * slice] } }
             guard lr > 0 else { continue }
+            if slice == 1 {
+                // One pass: ⟨g, x₀ − x⟩, the moments, s and ‖s‖₁ (lane sums).
+                let (dot, l1) = fusedPass(p, x0: x0, s: sv, v: v, m: usesMoment ? m : nil, sign: sign, coupled: coupled,
+                                          b1: b1, mScale: mScale, b2: b2, vScale: vScale, b3: b3, sScale: sScale)
+                delta += (d / start) * dlr * dot
+                denominator += l1
+                continue
+            }
             var dot: Float = 0
             for j in 0..<sv.count { let i = j * slice; dot += (sign * p.grad[i] + coupled * x[i]) * (x0[j] - x[i]) }
             delta += (d / start) * dlr * Double(dot)
@@ -92,6 +100,33 @@ struct Prodigy: OptimizerPlugin {
         }
     }
 
+    /// Pass 1 for slice_p = 1 as one SIMD loop; returns (⟨g, x₀ − x⟩, ‖s‖₁) after updating m, v and s.
+    func fusedPass(_ p: Parameter, x0: UnsafeMutableBufferPointer<Float>, s sv: UnsafeMutableBufferPointer<Float>,
+                   v: UnsafeMutableBufferPointer<Float>, m: UnsafeMutableBufferPointer<Float>?, sign: Float, coupled: Float,
+                   b1: Float, mScale: Float, b2: Float, vScale: Float, b3: Float, sScale: Float) -> (Double, Double) {
+        let x = p.value, grad = p.grad, vsign = SIMD8<Float>(repeating: sign), vc = SIMD8<Float>(repeating: coupled)
+        let vm = SIMD8<Float>(repeating: mScale), vs = SIMD8<Float>(repeating: sScale)
+        var dot = 0.0, l1 = 0.0, dotLanes = SIMD8<Float>(repeating: 0), l1Lanes = dotLanes
+        forEachVector(p.count, { i in
+            let xi = x[vector: i], g = vsign * grad[vector: i] + vc * xi
+            dotLanes += g * (x0[vector: i] - xi)
+            if let m { m[vector: i] = (m[vector: i] * b1).addingProduct(g, vm) }
+            v[vector: i] = v[vector: i] * b2 + vScale * g * g
+            let sNew = (sv[vector: i] * b3).addingProduct(g, vs)
+            sv[vector: i] = sNew
+            l1Lanes += sNew.replacing(with: -sNew, where: sNew .< 0)
+            if i & 1023 == 1016 { dot += Double(dotLanes.sum()); l1 += Double(l1Lanes.sum()); dotLanes = .zero; l1Lanes = .zero }
+        }, scalar: { i in
+            let g = sign * grad[i] + coupled * x[i]
+            dot += Double(g * (x0[i] - x[i]))
+            if let m { m[i] = (m[i] * b1).addingProduct(mScale, g) }
+            v[i] = v[i] * b2 + vScale * g * g
+            sv[i] = (sv[i] * b3).addingProduct(sScale, g)
+            l1 += Double(abs(sv[i]))
+        })
+        return (dot + Double(dotLanes.sum()), l1 + Double(l1Lanes.sum()))
+    }
+
     func update(_ p: Parameter, _ ctx: StepContext) throws {
         guard !dlr.isNaN else { return }
         let sign: Float = ctx.hyperparameters[Flag.maximize] ? -1 : 1
@@ -101,9 +136,8 @@ struct Prodigy: OptimizerPlugin {
         let coupled = hp[Self.decouple] ? 0 : Float(hp[Self.weightDecay])
         if usesMoment {
             let m = try p[.expAvg], step = Float(-dlr)
-            for i in 0..<p.count {
-                let den = fastSqrt(v[i]) + floor
-                x[i] = (x[i] + decay * x[i]) + step * (m[i] / den)
+            forEachChunk(p.count) { range in
+                for i in range { x[i] = (x[i] + decay * x[i]) + step * (m[i] / (fastSqrt(v[i]) + floor)) }
             }
         } else {
             let step = Float(-dlr * d)

@@ -43,8 +43,8 @@ struct SubsetNorm: OptimizerPlugin {
         let w1 = Float(1 - hp[Self.beta1]), w2 = Float(1 - hp[Self.beta2]), eps = Float(hp[Self.eps]), sign: Float = hp[Flag.maximize] ? -1 : 1
         let m = try p[.expAvg], v = try p[secondMoment], x = p.value, grad = p.grad
         for c in 0..<(n / k) {
-            var sum: Float = 0
-            for i in (c * k)..<((c + 1) * k) { sum += (sign * grad[i]) * (sign * grad[i]) }
+            // Σ g² of the chunk (the sign does not matter), then its coordinates.
+            let sum = Float(sumOfSquares(UnsafeBufferPointer(rebasing: grad[(c * k)..<((c + 1) * k)])))
             v[c] = lerp(v[c], sum, w2)
             let den = fastSqrt(v[c]) + eps
             for i in (c * k)..<((c + 1) * k) {
