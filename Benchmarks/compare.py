@@ -77,6 +77,85 @@ def per_op_us():
     return median_ms(chain, 5) * 1000 / n
 
 
+# torch.optim counterparts of Gradus's element-wise optimizers, at the same settings as gradus-bench's
+# table; each runs fused where torch has a fused CPU kernel, else foreach.
+TORCH_ELEMENTWISE = {
+    "sgd": (torch.optim.SGD, dict(lr=0.01, momentum=0.9)), "adam": (torch.optim.Adam, {}), "adamw": (torch.optim.AdamW, {}),
+    "adamax": (torch.optim.Adamax, {}), "nadam": (torch.optim.NAdam, {}), "radam": (torch.optim.RAdam, {}),
+    "adagrad": (torch.optim.Adagrad, {}), "rmsprop": (torch.optim.RMSprop, {}), "rprop": (torch.optim.Rprop, {}),
+}
+
+
+def torch_optimizer_16m(name):
+    cls, kwargs = TORCH_ELEMENTWISE[name]
+    for impl in ("fused", "foreach"):
+        p = torch.nn.Parameter(torch.full((16 * 1024 * 1024,), 0.5))
+        p.grad = torch.full_like(p, 0.01)
+        try:
+            opt = cls([p], **kwargs, **{impl: True})
+            opt.step()
+        except (RuntimeError, TypeError, ValueError):
+            continue
+        return median_ms(opt.step, 5), impl
+    return None, "none"
+
+
+def muon_f32_patch():
+    """torch.optim.Muon's Newton–Schulz in float32 instead of bfloat16 (the same iteration)."""
+    import torch.optim._muon as muon_module
+    original = muon_module._zeropower_via_newtonschulz
+
+    def f32(grad, ns_coefficients, ns_steps, eps):
+        a, b, c = ns_coefficients
+        x = grad.float()
+        if grad.size(0) > grad.size(1):
+            x = x.T
+        x = x / x.norm().clamp(min=eps)
+        for _ in range(ns_steps):
+            gram = x @ x.T
+            x = torch.addmm(x, torch.addmm(gram, gram, gram, beta=b, alpha=c), x, beta=a)
+        return x.T if grad.size(0) > grad.size(1) else x
+    return muon_module, original, f32
+
+
+def torch_muon(rows, cols, float32):
+    p = torch.nn.Parameter(torch.randn(rows, cols) * 0.02)
+    p.grad = torch.randn(rows, cols) * 0.01
+    opt = torch.optim.Muon([p], lr=0.02)
+    module, original, f32 = muon_f32_patch()
+    if float32:
+        module._zeropower_via_newtonschulz = f32
+    try:
+        return median_ms(opt.step, 5)
+    finally:
+        module._zeropower_via_newtonschulz = original
+
+
+def routed_mlp_step(sizes, batch, repeats):
+    """The MLP step with Muon on the hidden matrices and AdamW on the rest (biases and the head)."""
+    torch.manual_seed(1)
+    layers = []
+    for i in range(len(sizes) - 1):
+        layers.append(torch.nn.Linear(sizes[i], sizes[i + 1]))
+        if i < len(sizes) - 2:
+            layers.append(torch.nn.ReLU())
+    model = torch.nn.Sequential(*layers)
+    linears = [m for m in model if isinstance(m, torch.nn.Linear)]
+    hidden = [m.weight for m in linears[:-1]]
+    rest = [m.bias for m in linears] + [linears[-1].weight]
+    muon, adamw = torch.optim.Muon(hidden, lr=0.02), torch.optim.AdamW(rest, lr=0.003, foreach=True)
+    x = torch.randn(batch, sizes[0])
+    y = torch.randint(0, sizes[-1], (batch,))
+
+    def step():
+        muon.zero_grad()
+        adamw.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        muon.step()
+        adamw.step()
+    return median_ms(step, repeats)
+
+
 def jax_side():
     """JAX medians by workload, or {} when JAX is not installed."""
     script = os.path.join(ROOT, "Benchmarks", "jax_side.py")
@@ -138,9 +217,37 @@ def main():
                          preexec_fn=lambda: os.sched_setaffinity(0, all_cpus)).stdout
     g_all = json.loads(out)["ms"]
     print(f"{'adam_16m, all ' + str(threads) + ' cores':32} {ref['adam_16m']:9.3f} ms {g_all:9.3f} ms ({g_all / ref['adam_16m']:5.2f}x torch fused on one thread)")
+    optimizer_tables(env)
     call = runs["as set"]["abi_call_us"]["us"]
     step = runs["as set"]["mlp_64_256_256_10_b128"]["ms"] * 1000
     print(f"ABI crossing (Adam step on 1 parameter): {call:.3f} us = {100 * call / step:.2f}% of the small-MLP step")
+
+
+def optimizer_tables(env):
+    """Every element-wise optimizer's 16M step against its memory-traffic bound (bytes it must move ÷ the
+    STREAM-triad bandwidth measured in the same gradus-bench run) and, where torch has it, torch's fused or
+    foreach step; Muon's step on two matrices; the MLP step with Muon + AdamW routing."""
+    out = subprocess.run([BENCH, "bound"], env=env, capture_output=True, text=True, check=True).stdout
+    rows = [json.loads(line) for line in out.splitlines()]
+    print(f"\nElement-wise optimizers, 16M parameters, one thread; bound = floats moved × 4 B ÷ triad "
+          f"{rows[0]['gbps']:.1f} GB/s (in-place updates skip the write-allocate a triad pays, so a ratio may be below 1)")
+    print(f"{'optimizer':20} {'floats':>6} {'Gradus':>10} {'bound':>10} {'ratio':>6} {'PyTorch':>18} {'Gradus/PyTorch':>15}")
+    for r in rows:
+        name = r["workload"].split("/", 1)[1]
+        torch_ms, impl = torch_optimizer_16m(name) if name in TORCH_ELEMENTWISE else (None, "")
+        torch_cell = f"{torch_ms:8.2f} ms {impl:>7}" if torch_ms else "               —"
+        vs = f"{r['ms'] / torch_ms:14.2f}x" if torch_ms else "              —"
+        print(f"{name:20} {r['floats']:6d} {r['ms']:7.2f} ms {r['bound_ms']:7.2f} ms {r['ratio']:6.2f} {torch_cell} {vs}")
+    print("\nMuon step (lr 0.02, 5 Newton–Schulz steps), one thread")
+    for rows_, cols in [(1024, 1024), (4096, 1024)]:
+        g = json.loads(subprocess.run([BENCH, f"muon_{rows_}x{cols}"], env=env, capture_output=True, text=True, check=True).stdout)["ms"]
+        t32, tbf = torch_muon(rows_, cols, True), torch_muon(rows_, cols, False)
+        print(f"  {rows_}×{cols}: Gradus (float32) {g:8.2f} ms; torch.optim.Muon float32 {t32:8.2f} ms ({g / t32:4.2f}x), "
+              f"bfloat16 {tbf:8.2f} ms ({g / tbf:4.2f}x)")
+    g = json.loads(subprocess.run([BENCH, "mlp_784_1024_1024_10_b256_muon"], env=env, capture_output=True, text=True, check=True).stdout)["ms"]
+    t = routed_mlp_step([784, 1024, 1024, 10], 256, 10)
+    print(f"\nMLP 784-1024-1024-10, batch 256, Muon (hidden matrices) + AdamW (the rest): Gradus {g:.2f} ms, "
+          f"PyTorch {t:.2f} ms ({g / t:.2f}x)")
 
 
 if __name__ == "__main__":

@@ -45,14 +45,68 @@ func mlpStep(_ sizes: [Int], batch: Int, repeats: Int) throws -> Double {
 }
 
 /// An optimizer plugin's step on `n` parameters in one tensor (Adam with its defaults, or
-/// another strategy with `settings`).
-func optimizerStep(_ n: Int, repeats: Int, strategy: StrategyDescriptor = adam, settings: [(String, String)] = []) throws -> Double {
-    let p = HostParameter(name: "w", role: .matrix, shape: [n], values: [Float](repeating: 0.5, count: n))
-    p.grad.values = [Float](repeating: 0.01, count: n)
+/// another strategy with `settings`), or on a matrix of `shape`.
+func optimizerStep(_ n: Int, repeats: Int, strategy: StrategyDescriptor = adam, settings: [(String, String)] = [],
+                   shape: [Int]? = nil) throws -> Double {
+    var rng = RandomStream(seed: 3, stream: "bench")
+    let p = HostParameter(name: "w", role: .matrix, shape: shape ?? [n], values: (0..<n).map { _ in 0.5 + 0.01 * rng.normal() })
+    p.grad.values = (0..<n).map { _ in 0.01 * rng.normal() }
     let hp = try HyperparameterSet(schema: strategy.hyperparameters, overrides: settings, owner: "bench")
     let session = try OptimizerSession(strategy: strategy, hyperparameters: hp, parameters: [p])
-    return try measure(repeats: repeats) { try session.step() }
+    return try measure(repeats: repeats) { try session.step(loss: 1) }
 }
+
+/// One training step of an MLP with Muon on the hidden matrices and AdamW on the rest (routing).
+func routedMLPStep(_ sizes: [Int], batch: Int, repeats: Int) throws -> Double {
+    var rng = RandomStream(seed: 1, stream: "bench")
+    let x = Tensor(shape: [batch, sizes[0]], scalars: (0..<batch * sizes[0]).map { _ in rng.normal() })
+    let data = try Dataset(name: "random", features: x, labels: (0..<batch).map { $0 % sizes.last! })
+    var config = TrainConfig()
+    config.hidden = Array(sizes.dropFirst().dropLast())
+    config.batchSize = batch
+    config.seed = 1
+    config.optimizer = "adamw"
+    config.optimizerSettings = [("lr", "0.003")]
+    config.routes = [("matrix", "muon", [("lr", "0.02")])]
+    let trainer = try Trainer(config: config, train: data, test: data, registry: registry)
+    let rows = Array(0..<batch)[...]
+    return try measure(repeats: repeats) { _ = try trainer.step(rows) }
+}
+
+/// a[i] = b[i] + 3·c[i], vectorized (the compiler checks the pointers do not overlap).
+@inline(never)
+func triad(_ a: UnsafeMutablePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafePointer<Float>, _ n: Int) {
+    let x = UnsafeMutableBufferPointer(start: a, count: n), y = UnsafeBufferPointer(start: b, count: n), z = UnsafeBufferPointer(start: c, count: n)
+    for i in 0..<n { x[i] = y[i] + 3 * z[i] }
+}
+
+/// The STREAM triad a = b + s·c over `n` floats, in GB/s (12 bytes per element: two reads, one write,
+/// as STREAM counts it; the cache line the write allocates is not counted).
+func triadBandwidth(_ n: Int) -> Double {
+    let a = UnsafeMutablePointer<Float>.allocate(capacity: n), b = UnsafeMutablePointer<Float>.allocate(capacity: n)
+    let c = UnsafeMutablePointer<Float>.allocate(capacity: n)
+    defer { a.deallocate(); b.deallocate(); c.deallocate() }
+    a.initialize(repeating: 0, count: n); b.initialize(repeating: 1, count: n); c.initialize(repeating: 2, count: n)
+    let ms = measure(repeats: 10) { triad(a, b, c, n) }
+    return Double(12 * n) / (ms / 1e3) / 1e9
+}
+
+/// Element-wise optimizers and the floats each must move per parameter per step (reads + writes of
+/// the parameter, its gradient and its state; a second pass over memory counts again), at default
+/// settings. Optimizers whose step is not element-wise (matrix or low-rank methods, DCT-Adam,
+/// Optimistic AMSGrad's gradient history) are not in this table.
+let elementwiseTraffic: [(id: String, settings: [(String, String)], floats: Int, note: String)] = [
+    ("sgd", [("lr", "0.01"), ("momentum", "0.9")], 5, "x g b → x b"),
+    ("adam", [], 7, "x g m v → x m v"), ("adamw", [], 7, "x g m v → x m v"), ("adamax", [], 7, "x g m u → x m u"),
+    ("nadam", [], 7, "x g m v → x m v"), ("radam", [], 7, "x g m v → x m v"), ("adagrad", [], 5, "x g G → x G"),
+    ("rmsprop", [], 5, "x g v → x v"), ("rprop", [], 7, "x g prev size → x prev size"), ("lion", [], 5, "x g m → x m"),
+    ("adabelief", [], 7, "x g m s → x m s"), ("exadam", [], 7, "x g m v → x m v"), ("adan", [], 11, "x g m d n prev → x m d n prev"),
+    ("schedulefree_adamw", [], 7, "y g z v → y z v"), ("normalized_gd", [], 3, "x g → x"), ("adamp", [], 7, "as Adam (vectors)"),
+    ("sgdp", [("momentum", "0.9")], 5, "as SGD (vectors)"), ("subset_norm", [], 5, "x g m → x m (+ √d values)"),
+    ("lamb", [], 10, "two passes: x g m v → m v, then x m v → x"), ("lars", [], 5, "x g b → x b (a vector: matrices add a pass for the norms)"),
+    ("dog", [], 6, "norms of x x0 g, then x g → x"), ("ldog", [], 6, "norms of x x0 g, then x g → x"),
+    ("prodigy", [], 13, "x g p0 s m v → s m v, then x m v → x"), ("dadapt_adam", [], 11, "g s m v → s m v, then x m v → x"),
+]
 
 /// Cost of one tiny recorded op (graph bookkeeping, not arithmetic), in microseconds.
 func perOpMicroseconds() -> Double {
@@ -85,4 +139,22 @@ if wanted("per_op_us") { report("per_op_us", perOpMicroseconds() / 1000, ", \"us
 if wanted("abi_call_us") {
     let us = try abiCallMicroseconds()
     report("abi_call_us", us / 1000, ", \"us\": \(us)")
+}
+if wanted("triad") { report("triad", 0, ", \"gbps\": \(triadBandwidth(16 * 1024 * 1024))") }
+if wanted("bound") {
+    // The memory-traffic bound of each element-wise optimizer's 16M step, against the triad measured here.
+    let n = 16 * 1024 * 1024, gbps = triadBandwidth(n)
+    for row in elementwiseTraffic {
+        let strategy = try registry.require(row.id, kind: .optimizer)
+        let ms = try optimizerStep(n, repeats: 5, strategy: strategy, settings: row.settings)
+        let boundMS = Double(4 * row.floats * n) / (gbps * 1e9) * 1e3
+        report("bound/" + row.id, ms, ", \"bound_ms\": \(boundMS), \"ratio\": \(ms / boundMS), \"floats\": \(row.floats), \"gbps\": \(gbps)")
+    }
+}
+for (rows, cols) in [(1024, 1024), (4096, 1024)] where wanted("muon_\(rows)x\(cols)") {
+    let muon = try registry.require("muon", kind: .optimizer)
+    report("muon_\(rows)x\(cols)", try optimizerStep(rows * cols, repeats: 5, strategy: muon, settings: [("lr", "0.02")], shape: [rows, cols]))
+}
+if wanted("mlp_784_1024_1024_10_b256_muon") {
+    report("mlp_784_1024_1024_10_b256_muon", try routedMLPStep([784, 1024, 1024, 10], batch: 256, repeats: 10))
 }

@@ -58,6 +58,28 @@ ALL = generate.FUNCTIONS + generate.MATRICES
 PROJECTION = generate.MATRICES + list(EXTRA_PROBLEMS)
 
 
+# Per-problem tolerances where the default (rtol 1e-5, atol 1e-6) is too tight for a float32 implementation
+# that rounds differently (fused or unfused multiply-adds, another summation order, a correctly rounded sqrt:
+# torch's float32 sqrt is not). Each value was measured: three such re-implementations, fed the recorded
+# gradients, must pass with a 3× margin. The reason is always an entry that is a small difference of large
+# terms (a running sum crossing zero), whose rounding error is relative to the terms, not to the entry.
+ROUNDING_NOTE = "rtol {rtol:g}, atol {atol:g} on this problem: entries near zero carry the rounding of the larger terms that cancel in them"
+
+
+def _split(make_case, problems, loose):
+    """One Case for the problems at the default tolerance, one per problem listed in `loose` (problem →
+    (rtol, atol)); make_case(problems, rtol, atol, note) builds each."""
+    cases = []
+    plain = [p for p in problems if p not in loose]
+    if plain:
+        cases.append(make_case(plain, 1e-5, 1e-6, ""))
+    for p in problems:
+        if p in loose:
+            rtol, atol = loose[p]
+            cases.append(make_case([p], rtol, atol, ROUNDING_NOTE.format(rtol=rtol, atol=atol)))
+    return cases
+
+
 def _group_of(opt, p):
     for group in opt.param_groups:
         for index, q in enumerate(group["params"]):
@@ -91,9 +113,10 @@ def _adamp(ps, st):
                  nesterov=b(st, "nesterov"))
 
 
-def _adamp_case(name, settings, problems):
-    return Case("adamp", name, settings, _adamp, problems=problems,
-                before_step=_projection_guard(f(settings, "delta", 0.1), f(settings, "eps", 1e-8)))
+def _adamp_case(name, settings, problems, loose=None):
+    return _split(lambda ps, rtol, atol, note: Case(
+        "adamp", name, settings, _adamp, problems=ps, rtol=rtol, atol=atol, note=note,
+        before_step=_projection_guard(f(settings, "delta", 0.1), f(settings, "eps", 1e-8))), problems, loose or {})
 
 
 def _sgdp(ps, st):
@@ -102,25 +125,28 @@ def _sgdp(ps, st):
                 delta=f(st, "delta", 0.1), wd_ratio=f(st, "wd_ratio", 0.1))
 
 
-def _sgdp_case(name, settings, problems):
-    return Case("sgdp", name, settings, _sgdp, problems=problems,
-                before_step=_projection_guard(f(settings, "delta", 0.1), f(settings, "eps", 1e-8)))
+def _sgdp_case(name, settings, problems, loose=None):
+    return _split(lambda ps, rtol, atol, note: Case(
+        "sgdp", name, settings, _sgdp, problems=ps, rtol=rtol, atol=atol, note=note,
+        before_step=_projection_guard(f(settings, "delta", 0.1), f(settings, "eps", 1e-8))), problems, loose or {})
 
 
 ADAMP_CASES = [
-    _adamp_case("default", {"lr": "0.01"}, ALL + list(EXTRA_PROBLEMS)),
-    _adamp_case("nesterov_wd", {"lr": "0.02", "beta1": "0.8", "beta2": "0.99", "eps": "1e-6", "weight_decay": "0.1",
+    # rosenbrock: exp_avg averages gradients of ±200 down to ~0.3 (cancellation).
+    *_adamp_case("default", {"lr": "0.01"}, ALL + list(EXTRA_PROBLEMS), loose={"rosenbrock": (1e-5, 1e-5)}),
+    *_adamp_case("nesterov_wd", {"lr": "0.02", "beta1": "0.8", "beta2": "0.99", "eps": "1e-6", "weight_decay": "0.1",
                                 "delta": "0.2", "wd_ratio": "0.5", "nesterov": "true"}, ALL + list(EXTRA_PROBLEMS)),
-    _adamp_case("weight_decay", {"lr": "0.01", "weight_decay": "0.05"}, PROJECTION),
+    *_adamp_case("weight_decay", {"lr": "0.01", "weight_decay": "0.05"}, PROJECTION),
 ]
 
 # SGDP's lr has no default (torch's `required`); rosenbrock needs a small one.
 SGDP_CASES = [
-    _sgdp_case("default", {"lr": "0.01"}, ["beale", "quadratic"] + PROJECTION),
-    _sgdp_case("default_small_lr", {"lr": "0.001"}, ["rosenbrock"]),
-    _sgdp_case("momentum_dampening_wd", {"lr": "0.001", "momentum": "0.9", "dampening": "0.1", "weight_decay": "0.01"},
-               ALL + list(EXTRA_PROBLEMS)),
-    _sgdp_case("nesterov_wd", {"lr": "0.001", "momentum": "0.8", "nesterov": "true", "weight_decay": "0.05",
+    *_sgdp_case("default", {"lr": "0.01"}, ["beale", "quadratic"] + PROJECTION),
+    *_sgdp_case("default_small_lr", {"lr": "0.001"}, ["rosenbrock"]),
+    # rosenbrock: the momentum buffer sums gradients of alternating sign.
+    *_sgdp_case("momentum_dampening_wd", {"lr": "0.001", "momentum": "0.9", "dampening": "0.1", "weight_decay": "0.01"},
+                ALL + list(EXTRA_PROBLEMS), loose={"rosenbrock": (3e-5, 1e-5)}),
+    *_sgdp_case("nesterov_wd", {"lr": "0.001", "momentum": "0.8", "nesterov": "true", "weight_decay": "0.05",
                                "eps": "1e-6", "delta": "0.2", "wd_ratio": "0.5"}, ALL + list(EXTRA_PROBLEMS)),
 ]
 
@@ -150,11 +176,16 @@ def _dog_state(opt, p):
 
 def _dog_cases(optimizer, cls):
     make = _dog(cls)
+
+    def case(name, settings, loose=None):
+        return _split(lambda ps, rtol, atol, note: Case(optimizer, name, settings, make, problems=ps, state=_dog_state,
+                                                        rtol=rtol, atol=atol, note=note), ALL, loose or {})
     return [
-        Case(optimizer, "default", {}, make, problems=ALL, state=_dog_state),
-        Case(optimizer, "reps_rel", {"reps_rel": "0.001"}, make, problems=ALL, state=_dog_state),
-        Case(optimizer, "init_eta_wd", {"lr": "0.8", "init_eta": "0.001", "weight_decay": "0.01", "eps": "1e-6"}, make,
-             problems=ALL, state=_dog_state),
+        *case("default", {}),
+        *case("reps_rel", {"reps_rel": "0.001"}),
+        # quadratic / wide: entries of x pass near zero late in the run.
+        *case("init_eta_wd", {"lr": "0.8", "init_eta": "0.001", "weight_decay": "0.01", "eps": "1e-6"},
+              loose={"quadratic": (1e-5, 3e-6), "least_squares_wide": (1e-5, 1e-5)}),
     ]
 
 
@@ -199,8 +230,11 @@ PRODIGY_CASES = [
         "d_coef": "0.5", "growth_rate": "1.1"}, ALL),
     # slice_p = 3: s and p0 hold every third entry. Beale is left out: its start (1, 1) has ∂f/∂x = 0, so
     # the only sampled entry of the gradient is 0, d_denom stays 0 and the reference never steps.
-    _prodigy_case("decoupled_wd_slice", {"weight_decay": "0.05", "d_coef": "2", "slice_p": "3"},
-                  ["rosenbrock", "quadratic"] + generate.MATRICES),
+    # d0 = 1e-3: s is scaled by d/d0; with d0 = 1e-6 it reaches 4e4 on the wide matrix and an entry of 7
+    # that cancels there misses even rtol 1e-3 / atol 1e-4 in a float32 re-implementation. Rosenbrock is
+    # left out too: with these settings d reaches 2.5 and the reference is thrown to (-8.7, 29.8) at step ~125.
+    _prodigy_case("decoupled_wd_slice", {"weight_decay": "0.05", "d_coef": "2", "slice_p": "3", "d0": "1e-3"},
+                  ["quadratic"] + generate.MATRICES),
     # beta1 = 0: no exp_avg at all; the 2-D functions cover this element-wise branch (size budget). With
     # unlimited growth, d jumps to ~0.4 within 5 steps and the reference lands on a beale point with a 3e8
     # gradient (then stalls) and drives the quadratic into subnormals; growth_rate 1.05 keeps it regular.
@@ -255,7 +289,8 @@ def _schedulefree(ps, st):
 def _schedulefree_state(opt, p):
     """z and exp_avg_sq, the group's k / weight_sum / lr_max / scheduled_lr, and `eval_x`: the point the
     reference's eval() puts in the parameter (x = y + (1 − 1/β1)(z − y)). The parameter is restored bit for
-    bit to y afterwards, so the recorded run is the undisturbed training run."""
+    bit to y afterwards, so the recorded run is the undisturbed training run: eval() then train() does not
+    give y back exactly (in these cases 713 of 2250 steps differ, by up to 9e-6 relative)."""
     group, _ = _group_of(opt, p)
     out = {key: value.clone() for key, value in opt.state[p].items()}
     for key in ("k", "weight_sum", "lr_max", "scheduled_lr"):
@@ -285,6 +320,11 @@ SCHEDULEFREE_CASES = [
 
 
 # ---- DCTAdam ----------------------------------------------------------------------------------------
+# dctadam 0.1.0 is a flat, element-wise method, not a low-rank projector: it flattens the parameter, splits it
+# into blocks of block_size (the last one zero-padded), runs Adam on the orthonormal DCT-II coefficients of the
+# gradient (scaled by w[k] = 1/(1 + alpha·k), k the flat coefficient index) and maps the step back with the
+# inverse DCT. There is no rank, update gap, column selection or tall/wide side; any shape works, so all five
+# problems run. m_hat, v_hat and w are flat vectors of numel entries.
 
 def _dct(ps, st):
     return DCTAdam(ps, lr=f(st, "lr", 1e-3), betas=(f(st, "beta1", 0.9), f(st, "beta2", 0.999)), eps=f(st, "eps", 1e-8),
