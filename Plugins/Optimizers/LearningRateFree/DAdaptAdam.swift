@@ -42,23 +42,33 @@ struct DAdaptAdam: OptimizerPlugin {
             // One pass: ⟨g, s/(√v + ε)⟩ with the old s and v, then the moments and s, and ‖s‖₁ (lane sums).
             var dot = 0.0, norm = 0.0, dotLanes = SIMD8<Float>(repeating: 0), normLanes = dotLanes
             let grad = p.grad, vsign = SIMD8<Float>(repeating: sign), vc = SIMD8<Float>(repeating: coupled), veps = SIMD8<Float>(repeating: eps)
-            forEachVector(p.count, { i in
-                let g = vsign * grad[vector: i] + vc * x[vector: i], vi = v[vector: i], si = sv[vector: i]
-                dotLanes += g * (si / (vi.squareRoot() + veps))
-                m[vector: i] = (m[vector: i] * b1).addingProduct(g, SIMD8<Float>(repeating: mScale))  // mul_ then add_(alpha): one rounding
-                v[vector: i] = vi * b2 + w2 * g * g
-                let sNew = (si * sDecay).addingProduct(g, SIMD8<Float>(repeating: sScale))
-                sv[vector: i] = sNew
-                normLanes += sNew.replacing(with: -sNew, where: sNew .< 0)
-                if i & 1023 == 1016 { dot += Double(dotLanes.sum()); norm += Double(normLanes.sum()); dotLanes = .zero; normLanes = .zero }
-            }, scalar: { i in
+            let vb1 = SIMD8<Float>(repeating: b1), vm = SIMD8<Float>(repeating: mScale), vb2 = SIMD8<Float>(repeating: b2)
+            let vw2 = SIMD8<Float>(repeating: w2), vsd = SIMD8<Float>(repeating: sDecay), vss = SIMD8<Float>(repeating: sScale)
+            var i = 0
+            let end = p.count & ~7
+            while i < end {
+                let blockEnd = min(i + 1024, end)
+                while i < blockEnd {
+                    let g = vsign * grad[vector: i] + vc * x[vector: i], vi = v[vector: i], si = sv[vector: i]
+                    dotLanes += g * (si / (vi.squareRoot() + veps))
+                    m[vector: i] = (m[vector: i] * vb1).addingProduct(g, vm)  // mul_ then add_(alpha): one rounding
+                    v[vector: i] = vi * vb2 + vw2 * g * g
+                    let sNew = (si * vsd).addingProduct(g, vss)
+                    sv[vector: i] = sNew
+                    normLanes += sNew.replacing(with: -sNew, where: sNew .< 0)
+                    i += 8
+                }
+                dot += Double(dotLanes.sum()); norm += Double(normLanes.sum()); dotLanes = .zero; normLanes = .zero
+            }
+            while i < p.count {
                 let g = sign * grad[i] + coupled * x[i]
                 dot += Double(g * (sv[i] / (fastSqrt(v[i]) + eps)))
                 m[i] = (m[i] * b1).addingProduct(mScale, g)
                 v[i] = v[i] * b2 + w2 * g * g
                 sv[i] = (sv[i] * sDecay).addingProduct(sScale, g)
                 norm += Double(abs(sv[i]))
-            })
+                i += 1
+            }
             dot += Double(dotLanes.sum()); norm += Double(normLanes.sum())
             accumulated += r * dlr * Double(Float(dot))
             l1 += r * Double(Float(norm))

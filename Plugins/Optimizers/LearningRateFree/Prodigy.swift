@@ -107,23 +107,32 @@ struct Prodigy: OptimizerPlugin {
         let x = p.value, grad = p.grad, vsign = SIMD8<Float>(repeating: sign), vc = SIMD8<Float>(repeating: coupled)
         let vm = SIMD8<Float>(repeating: mScale), vs = SIMD8<Float>(repeating: sScale)
         var dot = 0.0, l1 = 0.0, dotLanes = SIMD8<Float>(repeating: 0), l1Lanes = dotLanes
-        forEachVector(p.count, { i in
-            let xi = x[vector: i], g = vsign * grad[vector: i] + vc * xi
-            dotLanes += g * (x0[vector: i] - xi)
-            if let m { m[vector: i] = (m[vector: i] * b1).addingProduct(g, vm) }
-            v[vector: i] = v[vector: i] * b2 + vScale * g * g
-            let sNew = (sv[vector: i] * b3).addingProduct(g, vs)
-            sv[vector: i] = sNew
-            l1Lanes += sNew.replacing(with: -sNew, where: sNew .< 0)
-            if i & 1023 == 1016 { dot += Double(dotLanes.sum()); l1 += Double(l1Lanes.sum()); dotLanes = .zero; l1Lanes = .zero }
-        }, scalar: { i in
+        let vb1 = SIMD8<Float>(repeating: b1), vb2 = SIMD8<Float>(repeating: b2), vv = SIMD8<Float>(repeating: vScale), vb3 = SIMD8<Float>(repeating: b3)
+        var i = 0
+        let end = p.count & ~7
+        while i < end {
+            let blockEnd = min(i + 1024, end)
+            while i < blockEnd {
+                let xi = x[vector: i], g = vsign * grad[vector: i] + vc * xi
+                dotLanes += g * (x0[vector: i] - xi)
+                if let m { m[vector: i] = (m[vector: i] * vb1).addingProduct(g, vm) }
+                v[vector: i] = v[vector: i] * vb2 + vv * g * g
+                let sNew = (sv[vector: i] * vb3).addingProduct(g, vs)
+                sv[vector: i] = sNew
+                l1Lanes += sNew.replacing(with: -sNew, where: sNew .< 0)
+                i += 8
+            }
+            dot += Double(dotLanes.sum()); l1 += Double(l1Lanes.sum()); dotLanes = .zero; l1Lanes = .zero
+        }
+        while i < p.count {
             let g = sign * grad[i] + coupled * x[i]
             dot += Double(g * (x0[i] - x[i]))
             if let m { m[i] = (m[i] * b1).addingProduct(mScale, g) }
             v[i] = v[i] * b2 + vScale * g * g
             sv[i] = (sv[i] * b3).addingProduct(sScale, g)
             l1 += Double(abs(sv[i]))
-        })
+            i += 1
+        }
         return (dot + Double(dotLanes.sum()), l1 + Double(l1Lanes.sum()))
     }
 

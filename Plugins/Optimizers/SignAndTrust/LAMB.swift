@@ -29,25 +29,31 @@ struct LAMB: OptimizerPlugin {
         var weightLanes = SIMD8<Float>(repeating: 0), ratioLanes = weightLanes, weightNorm = 0.0, ratioNorm = 0.0
         let vb1 = SIMD8<Float>(repeating: b1), vw1 = SIMD8(repeating: w1), vb2 = SIMD8(repeating: b2), vw2 = SIMD8(repeating: w2)
         let veps = SIMD8<Float>(repeating: eps), vwd = SIMD8<Float>(repeating: wd), vsign = SIMD8<Float>(repeating: sign)
-        forEachVector(p.count, { i in
-            let g = vsign * grad[vector: i], xi = x[vector: i]
-            let mi = m[vector: i] * vb1 + vw1 * g, vi = v[vector: i] * vb2 + vw2 * g * g
-            m[vector: i] = mi
-            v[vector: i] = vi
-            let a = mi / (vi.squareRoot() + veps) + vwd * xi
-            weightLanes += xi * xi
-            ratioLanes += a * a
-            if i & 1023 == 1016 {
-                weightNorm += Double(weightLanes.sum()); ratioNorm += Double(ratioLanes.sum())
-                weightLanes = .zero; ratioLanes = .zero
+        var i = 0
+        let end = p.count & ~7
+        while i < end {
+            let blockEnd = min(i + 1024, end)
+            while i < blockEnd {
+                let g = vsign * grad[vector: i], xi = x[vector: i]
+                let mi = m[vector: i] * vb1 + vw1 * g, vi = v[vector: i] * vb2 + vw2 * g * g
+                m[vector: i] = mi
+                v[vector: i] = vi
+                let a = mi / (vi.squareRoot() + veps) + vwd * xi
+                weightLanes += xi * xi
+                ratioLanes += a * a
+                i += 8
             }
-        }, scalar: { i in
+            weightNorm += Double(weightLanes.sum()); ratioNorm += Double(ratioLanes.sum())
+            weightLanes = .zero; ratioLanes = .zero
+        }
+        while i < p.count {
             let g = sign * grad[i]
             m[i] = m[i] * b1 + w1 * g
             v[i] = v[i] * b2 + w2 * g * g
             let a = m[i] / (fastSqrt(v[i]) + eps) + wd * x[i]
             weightNorm += Double(x[i] * x[i]); ratioNorm += Double(a * a)
-        })
+            i += 1
+        }
         weightNorm += Double(weightLanes.sum()); ratioNorm += Double(ratioLanes.sum())
         let wn = min(Float(weightNorm.squareRoot()), Float(hp[Self.clampValue])), an = Float(ratioNorm.squareRoot())
         let trust: Float = hp[Self.adam] || wn == 0 || an == 0 ? 1 : wn / an
