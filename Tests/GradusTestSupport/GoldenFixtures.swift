@@ -1,6 +1,6 @@
 import Foundation
 import GradusCore
-@testable import GradusRuntime
+import GradusRuntime
 
 /// The golden optimizer trajectories written by Fixtures/golden/generate.py: one safetensors file
 /// per optimizer, each case a reference run with its recorded gradients, points and state.
