@@ -75,10 +75,10 @@ public enum LAPACK {
         try checkSize(n, n, what: "sym_eig")
         var work = columnMajor(a, rows: n, cols: n), values = [Double](repeating: 0, count: n)
         var nn = Int32(n), lda = Int32(n), info: Int32 = 0, query = -1 as Int32, size = 0.0, isize: Int32 = 0
-        dsyevd_("V", "U", &nn, &work, &lda, &values, &size, &query, &isize, &query, &info, 1, 1)
+        dsyevd_("V", "L", &nn, &work, &lda, &values, &size, &query, &isize, &query, &info, 1, 1)
         var lwork = Int32(size), liwork = isize
         var scratch = [Double](repeating: 0, count: max(1, Int(size))), iwork = [Int32](repeating: 0, count: max(1, Int(isize)))
-        dsyevd_("V", "U", &nn, &work, &lda, &values, &scratch, &lwork, &iwork, &liwork, &info, 1, 1)
+        dsyevd_("V", "L", &nn, &work, &lda, &values, &scratch, &lwork, &iwork, &liwork, &info, 1, 1)
         guard info == 0 else { throw Failure(description: "sym_eig of a \(n)×\(n) matrix did not converge (LAPACK info \(info))", numeric: true) }
         for c in 0..<n where work[c * n + dominant({ work[c * n + $0] }, count: n)] < 0 {
             for i in 0..<n { work[c * n + i] = -work[c * n + i] }
@@ -130,6 +130,7 @@ public enum LAPACK {
     /// b (n×nrhs) is overwritten with X.
     public static func solveTriangular(_ t: UnsafePointer<Float>, n: Int, lower: Bool, transpose: Bool,
                                        b: UnsafeMutablePointer<Float>, nrhs: Int) throws {
+        try checkSize(n, n, what: "triangular_solve")
         try checkSize(n, nrhs, what: "triangular_solve")
         for i in 0..<n where t[i * n + i] == 0 || !t[i * n + i].isFinite {
             throw Failure(description: "triangular_solve: diagonal entry \(i) is \(t[i * n + i]) (a singular or non-finite triangle)", numeric: true)

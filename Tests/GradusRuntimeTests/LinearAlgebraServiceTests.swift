@@ -62,6 +62,12 @@ final class LinearAlgebraServiceTests: XCTestCase {
         XCTAssertEqual(s.sym_eig(nil, Int64(n), spd, &w, &v), GRADUS_OK)
         XCTAssertEqual(w, w.sorted())
         assertClose(multiply(spd, v, n, n, n), (0..<(n * n)).map { v[$0] * w[$0 % n] }, "A·v = v·diag(w)", tol: 1e-4)
+        // Only the lower triangle is read, as the header promises: garbage above the diagonal changes nothing.
+        var lowerOnly = spd
+        for i in 0..<n { for j in (i + 1)..<n { lowerOnly[i * n + j] = 99 } }
+        var w2 = w, v2 = v
+        XCTAssertEqual(s.sym_eig(nil, Int64(n), lowerOnly, &w2, &v2), GRADUS_OK)
+        XCTAssertEqual([w2, v2], [w, v], "the upper triangle is not read")
 
         let (m, k) = (6, 3), a = random(m * k, seed: 4)
         var q = [Float](repeating: 0, count: m * k), r = [Float](repeating: 0, count: k * k)
@@ -94,6 +100,8 @@ final class LinearAlgebraServiceTests: XCTestCase {
         var b: [Float] = [1, 1]
         XCTAssertEqual(s.triangular_solve(nil, 1, 0, 2, 1, [1, 0, 3, 0], &b), GRADUS_ERR_NUMERIC)
         XCTAssertEqual(PluginErrorSlot.shared.take(), "triangular_solve: diagonal entry 1 is 0.0 (a singular or non-finite triangle)")
+        XCTAssertEqual(s.triangular_solve(nil, 1, 0, 1 << 28, 1, [1], &b), GRADUS_ERR_INVALID_ARGUMENT, "an n×n triangle over 2^28 elements")
+        XCTAssertEqual(PluginErrorSlot.shared.take(), "triangular_solve: sizes [268435456, 268435456] must be positive with at most 2^28 elements")
         XCTAssertEqual(s.sym_eig(nil, 2, nil, &out, &out2), GRADUS_ERR_INVALID_ARGUMENT)
         XCTAssertEqual(PluginErrorSlot.shared.take(), "sym_eig: NULL buffer")
     }

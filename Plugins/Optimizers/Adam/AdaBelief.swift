@@ -10,7 +10,7 @@ struct AdaBelief: OptimizerPlugin {
     static let beta2 = Real.decay("beta2", 0.999, "decay of the squared prediction error")
     static let weightDecay = Real.weightDecay(decoupled: nil)
     static let rectify = Flag("rectify", doc: "RAdam's variance rectification of the step")
-    static let threshold = Integer("n_sma_threshold", default: 5, min: 0, doc: "rectify once ρ_t reaches this")
+    static let threshold = Integer("n_sma_threshold", default: 5, min: 4, doc: "rectify once ρ_t reaches this (at least 4: below, the rectification is not real)")
     static let degenerated = Flag("degenerated_to_sgd", default: true, doc: "with rectify: momentum-SGD steps while ρ_t is below the threshold (else no step)")
     static let amsBound = Flag("ams_bound", doc: "use the running maximum of the second moment")
     static let eps = Real.epsilon(1e-16, "added to the second moment every step and to its root")

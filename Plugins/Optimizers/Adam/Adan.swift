@@ -9,7 +9,7 @@ struct Adan: OptimizerPlugin {
                                    reference: "Xie et al. 2022; pytorch_optimizer.Adan 4.1.0")
     static let lr = Real.learningRate(1e-3), beta1 = Real.decay("beta1", 0.98, "decay of the gradient average (the paper's 1 − β1)")
     static let beta2 = Real.decay("beta2", 0.92, "decay of the gradient-difference average")
-    static let beta3 = Real("beta3", default: 0.99, min: 0, max: 1, flags: [.perGroup], doc: "decay of the squared Nesterov gradient")
+    static let beta3 = Real("beta3", default: 0.99, min: 0, max: 1, flags: [.perGroup, .maxExclusive], doc: "decay of the squared Nesterov gradient")
     static let weightDecay = Real("weight_decay", default: 0, min: 0, flags: [.schedulable, .perGroup], doc: "λ: proximal θ/(1 + η·λ), or decoupled with weight_decouple")
     static let maxGradNorm = Real("max_grad_norm", default: 0, min: 0, flags: [.perGroup], doc: "clip the group's gradient to this 2-norm (0: off)")
     static let eps = Real.epsilon(1e-8, "added to the root and to the norm in clipping")

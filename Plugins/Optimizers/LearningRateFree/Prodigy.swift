@@ -20,7 +20,7 @@ struct Prodigy: OptimizerPlugin {
     static let d0 = Real("d0", default: 1e-6, min: 0, flags: [.minExclusive], doc: "the initial estimate of d")
     static let dCoef = Real("d_coef", default: 1, min: 0, flags: [.perGroup, .minExclusive], doc: "multiplier of the estimate d̂")
     static let growthRate = Real("growth_rate", default: .infinity, min: 1, doc: "largest factor by which d may grow per step")
-    static let sliceP = Integer("slice_p", default: 1, min: 1, doc: "use every slice_p-th coordinate for the estimate (memory)")
+    static let sliceP = Integer("slice_p", default: 1, min: 1, max: 1 << 30, doc: "use every slice_p-th coordinate for the estimate (memory)")
     static let hyperparameters = schema(lr, beta1, beta2, beta3, eps, weightDecay, decouple, biasCorrection, safeguard, d0, dCoef, growthRate, sliceP, Flag.maximize)
     static let capabilities: Capabilities = [.needsGlobalView, .decoupledWeightDecay]
     static let d = StateSlot.exactScalar("d"), dMax = StateSlot.exactScalar("d_max"), numerator = StateSlot.exactScalar("d_numerator")
@@ -31,8 +31,9 @@ struct Prodigy: OptimizerPlugin {
         let slice = Int(hp[Self.sliceP])
         start = hp[Self.d0]
         usesMoment = hp[Self.beta1] > 0
-        s = .shaped("s") { shape, _ in [(shape.reduce(1, *) + slice - 1) / slice] }
-        p0 = .shaped("p0") { shape, _ in [(shape.reduce(1, *) + slice - 1) / slice] }
+        let sliced = { (shape: [Int]) -> [Int] in let n = shape.reduce(1, *); return [n == 0 ? 0 : (n - 1) / slice + 1] }
+        s = .shaped("s") { shape, _ in sliced(shape) }
+        p0 = .shaped("p0") { shape, _ in sliced(shape) }
     }
     var stateSlots: [StateSlot] {
         [.step, .init(Self.d, start), .init(Self.dMax, start), Self.numerator, Self.denominator, .init(Self.dHat, start), Self.k, s, p0, .expAvgSq]

@@ -39,8 +39,11 @@ struct SubspaceMomentum: OptimizerPlugin {
     func update(_ p: Parameter, _ ctx: StepContext) throws {
         let hp = ctx.hyperparameters, t = try p.advance(.step), lr = hp[Self.lr], x = p.value, n = p.count
         let sign: Float = hp[Flag.maximize] ? -1 : 1, g = p.grad.map { sign * $0 }
-        let w1 = Float(1 - hp[Self.beta1]), b1 = Float(hp[Self.beta1]), b2 = Float(hp[Self.beta2]), w2 = Float(1 - hp[Self.beta2]), eps = Float(hp[Self.eps])
-        let stepSize = Float(-lr * (hp[Self.correctBias] ? (1 - pow(hp[Self.beta2], t)).squareRoot() / (1 - pow(hp[Self.beta1], t)) : 1))
+        // β2 = 1 is AdaGrad's running sum (v += s), with no second-moment bias correction.
+        let sum = hp[Self.beta2] == 1
+        let w1 = Float(1 - hp[Self.beta1]), b1 = Float(hp[Self.beta1]), b2 = Float(hp[Self.beta2]), w2 = sum ? 1 : Float(1 - hp[Self.beta2]), eps = Float(hp[Self.eps])
+        let secondCorrection = sum ? 1 : (1 - pow(hp[Self.beta2], t)).squareRoot()
+        let stepSize = Float(-lr * (hp[Self.correctBias] ? secondCorrection / (1 - pow(hp[Self.beta1], t)) : 1))
         let keep = Float(1 - lr * hp[Self.weightDecay]), m = try p[momentum], v = try p[second]
         guard let (rows, cols, r, tall) = Self.layout(p.shape, rank: Int(hp[Self.rank])) else {
             for i in 0..<n {       // vectors: Adam

@@ -11,7 +11,7 @@ struct SubsetNorm: OptimizerPlugin {
     static let lr = Real.learningRate(1e-3), beta1 = Real.decay("beta1", 0.9, "decay of the first moment")
     static let beta2 = Real.decay("beta2", 0.999, "decay of the per-chunk second moment")
     static let weightDecay = Real.weightDecay(decoupled: true)
-    static let subsetSize = Integer("subset_size", default: -1, doc: "> 0: target chunk length; < 0: target ⌊√d / |subset_size|⌋ (at least 1); the chunk length is the largest divisor of d not above the target")
+    static let subsetSize = Integer("subset_size", default: -1, min: -(1 << 30), max: 1 << 30, doc: "> 0: target chunk length; < 0: target ⌊√d / |subset_size|⌋ (at least 1); the chunk length is the largest divisor of d not above the target")
     static let eps = Real.epsilon(1e-8, "added to the root")
     static let hyperparameters = schema(lr, beta1, beta2, weightDecay, Flag.fixedDecay, subsetSize, eps, Flag.maximize)
     static let capabilities: Capabilities = [.decoupledWeightDecay]

@@ -27,10 +27,20 @@ public struct LinearAlgebra {
         guard status == GRADUS_OK else { throw PluginError.host(status) }
     }
 
+    /// rows·cols, or an error naming the call when it overflows or does not match `count`.
+    func elements(_ rows: Int, _ cols: Int, _ what: String, count: Int? = nil) throws -> Int {
+        let (n, overflow) = rows.multipliedReportingOverflow(by: cols)
+        guard rows > 0, cols > 0, !overflow, count.map({ $0 == n }) ?? true else {
+            throw PluginError.invalidArgument("\(what): a \(rows)×\(cols) matrix\(count.map { " given \($0) values" } ?? "") is not valid")
+        }
+        return n
+    }
+
     /// Thin SVD of the m×n matrix `a`: (u m×k, s k descending, vt k×n), k = min(m, n); each
     /// singular vector's largest-magnitude entry is positive.
     public func svd(_ a: [Float], m: Int, n: Int) throws -> (u: [Float], s: [Float], vt: [Float]) {
         let f = try service(\.svd, "svd"), k = min(m, n)
+        _ = try elements(m, n, "svd", count: a.count)
         var u = [Float](repeating: 0, count: m * k), s = [Float](repeating: 0, count: k), vt = [Float](repeating: 0, count: k * n)
         try check(f(services.pointee.host, Int64(m), Int64(n), a, &u, &s, &vt), "svd")
         return (u, s, vt)
@@ -39,6 +49,7 @@ public struct LinearAlgebra {
     /// Eigenvalues (ascending) and eigenvectors (columns of the n×n result) of the symmetric n×n `a`.
     public func symmetricEigen(_ a: [Float], n: Int) throws -> (values: [Float], vectors: [Float]) {
         let f = try service(\.sym_eig, "sym_eig")
+        _ = try elements(n, n, "sym_eig", count: a.count)
         var w = [Float](repeating: 0, count: n), v = [Float](repeating: 0, count: n * n)
         try check(f(services.pointee.host, Int64(n), a, &w, &v), "sym_eig")
         return (w, v)
@@ -47,6 +58,7 @@ public struct LinearAlgebra {
     /// Thin QR of the m×n `a` (m ≥ n): q m×n with orthonormal columns, r n×n upper with diagonal ≥ 0.
     public func qr(_ a: [Float], m: Int, n: Int) throws -> (q: [Float], r: [Float]) {
         let f = try service(\.qr, "qr")
+        _ = try elements(m, n, "qr", count: a.count)
         var q = [Float](repeating: 0, count: m * n), r = [Float](repeating: 0, count: n * n)
         try check(f(services.pointee.host, Int64(m), Int64(n), a, &q, &r), "qr")
         return (q, r)
@@ -55,6 +67,7 @@ public struct LinearAlgebra {
     /// The lower Cholesky factor of the symmetric positive definite n×n `a`.
     public func cholesky(_ a: [Float], n: Int) throws -> [Float] {
         let f = try service(\.cholesky, "cholesky")
+        _ = try elements(n, n, "cholesky", count: a.count)
         var l = [Float](repeating: 0, count: n * n)
         try check(f(services.pointee.host, Int64(n), a, &l), "cholesky")
         return l
@@ -63,6 +76,8 @@ public struct LinearAlgebra {
     /// X with op(T)·X = B for the n×n triangular `t` (lower or upper, op = transpose when asked), B n×nrhs.
     public func solveTriangular(_ t: [Float], n: Int, lower: Bool, transpose: Bool = false, _ b: [Float], nrhs: Int) throws -> [Float] {
         let f = try service(\.triangular_solve, "triangular_solve")
+        _ = try elements(n, n, "triangular_solve", count: t.count)
+        _ = try elements(n, nrhs, "triangular_solve", count: b.count)
         var x = b
         try check(f(services.pointee.host, lower ? 1 : 0, transpose ? 1 : 0, Int64(n), Int64(nrhs), t, &x), "triangular_solve")
         return x

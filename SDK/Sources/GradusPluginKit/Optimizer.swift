@@ -214,7 +214,8 @@ final class OptimizerInstance {
     func step(_ ctx: UnsafePointer<gradus_step_context>, _ group: UnsafePointer<gradus_param_group>) throws {
         let context = StepContext(raw: ctx, hyperparameters: HyperparameterValues(ctx.pointee.hyperparameters, schema: schema),
                                   strategyID: id)
-        let parameters = try parameters(group)
+        // Empty tensors have nothing to update (and no rows or columns to view).
+        let parameters = try parameters(group).filter { $0.count > 0 }
         try plugin.prepare(parameters, context)
         for p in parameters { try plugin.update(p, context) }
     }
@@ -222,7 +223,7 @@ final class OptimizerInstance {
     func evaluationPoint(_ ctx: UnsafePointer<gradus_step_context>, _ group: UnsafePointer<gradus_param_group>) throws {
         let context = StepContext(raw: ctx, hyperparameters: HyperparameterValues(ctx.pointee.hyperparameters, schema: schema),
                                   strategyID: id)
-        for p in try parameters(group) { try plugin.evaluationPoint(p, context) }
+        for p in try parameters(group) where p.count > 0 { try plugin.evaluationPoint(p, context) }
     }
 }
 

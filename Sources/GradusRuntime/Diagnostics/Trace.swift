@@ -80,7 +80,8 @@ public enum TraceRunner {
             param.grad.values = gradient
             try applySchedules(k - 1)
             try session.step(loss: Double(fx), run: TestFunctionRunContext(function: function, point: x))
-            let next = param.value.values
+            // Optimizers that evaluate elsewhere (schedule-free's x) are traced at that point.
+            let next = try session.atEvaluationPoint { param.value.values }
             let fNext = function.value(next)
             emit(TracePoint(step: k, x: next, f: fNext))
             guard next.allSatisfy(\.isFinite), fNext.isFinite else {

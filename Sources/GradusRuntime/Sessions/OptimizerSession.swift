@@ -57,18 +57,23 @@ public final class OptimizerSession {
         slots = layout
         let tensors: [[HostTensor]]
         do {
-            tensors = try parameters.map { p in
+            let shapes: [[[Int]]] = try parameters.map { p in
                 try layout.enumerated().map { i, s in
-                    let shape: [Int]
                     switch s.kind {
-                    case .likeParameter: shape = p.value.shape
-                    case .scalar: shape = []
-                    case .exactScalar: shape = [0]
-                    case .shaped: shape = try OptimizerSession.slotShape(v, created, strategy, slot: i, name: s.name, parameter: p)
+                    case .likeParameter: return p.value.shape
+                    case .scalar: return []
+                    case .exactScalar: return [0]
+                    case .shaped: return try OptimizerSession.slotShape(v, created, strategy, slot: i, name: s.name, parameter: p)
                     }
-                    return HostTensor(shape: shape, repeating: Float(s.initial))
                 }
             }
+            // All the state together must fit before any of it is allocated (a plugin may keep many copies of each parameter).
+            let total = shapes.joined().reduce(0) { $0 + $1.reduce(1, *) }
+            let physical = Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE)))
+            guard total <= physical / 4 else {
+                throw GradusError("\(strategy.id): its state for these parameters needs \((total * 4) >> 20) MiB, more than this machine's \(physical >> 20) MiB of memory")
+            }
+            tensors = zip(shapes, parameters).map { row, _ in zip(row, layout).map { HostTensor(shape: $0, repeating: Float($1.initial)) } }
         } catch {
             PluginCall.during(strategy.id, "destroy") { v.destroy!(created) }
             throw error
@@ -182,7 +187,7 @@ public final class OptimizerSession {
             }
             let physical = Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE)))
             guard n <= physical / 4 else {
-                throw GradusError("\(what): shape \(Array(sizes)) needs \(n * 4 >> 20) MiB, more than this machine's \(physical >> 20) MiB of memory")
+                throw GradusError("\(what): shape \(Array(sizes)) needs \((n * 4) >> 20) MiB, more than this machine's \(physical >> 20) MiB of memory")
             }
             return sizes.map { Int($0) }
         }

@@ -176,10 +176,15 @@ extension Trainer {
             if let i = config.routes.firstIndex(where: { groupSelectors[$0.selector]!.contains(p.role) }) { routed[i].append(p) } else { rest.append(p) }
         }
         if let i = routed.indices.first(where: { routed[$0].isEmpty }) {
-            let taken = config.routes[..<i].first { groupSelectors[$0.selector]! == groupSelectors[config.routes[i].selector]! }
+            let taken = config.routes[..<i].first { !groupSelectors[$0.selector]!.isDisjoint(with: groupSelectors[config.routes[i].selector]!) }
             throw GradusError("route.\(config.routes[i].selector)=\(config.routes[i].optimizer): no parameter of this model \(taken.map { "is left for it (route.\($0.selector) takes them first)" } ?? "has that role")")
         }
         _ = try HyperparameterSet(schema: main.hyperparameters, overrides: config.optimizerSettings, owner: main.id)
+        // param_groups split what the routes leave to the main optimizer: a selector left with nothing is a mistake.
+        for (selector, id, value) in config.groupSettings where !rest.contains(where: { groupSelectors[selector]?.contains($0.role) ?? false }) {
+            guard let r = config.routes.first(where: { !groupSelectors[$0.selector]!.isDisjoint(with: groupSelectors[selector] ?? []) }) else { continue }
+            throw GradusError("param_groups.\(selector).\(id)=\(value): route.\(r.selector) sends those parameters to \(r.optimizer); set route.\(r.selector).\(id)=\(value) instead")
+        }
         let groups = try parameterGroups(config, rest, main)
         if groups.count > 1, main.capabilities & HostCapabilities.globalViewBit != 0 {
             throw GradusError("param_groups: \(main.id) sees all its parameters in one call (global view), so its hyperparameters cannot differ between groups")

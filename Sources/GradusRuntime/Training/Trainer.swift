@@ -81,7 +81,8 @@ public final class Trainer {
         let strategy = try registry.require(config.optimizer, kind: .optimizer)
         mainStrategy = strategy
         let used = [strategy] + (try config.routes.map { try registry.require($0.optimizer, kind: .optimizer) })
-        let needsHVP = used.contains { $0.capabilities & UInt64(GRADUS_CAP_NEEDS_HVP) != 0 }
+        let hvpUser = used.first { $0.capabilities & UInt64(GRADUS_CAP_NEEDS_HVP) != 0 }
+        let needsHVP = hvpUser != nil
         needsActivations = used.contains { $0.capabilities & UInt64(GRADUS_CAP_NEEDS_ACTIVATIONS) != 0 }
         if config.accumulateSteps > 1, let s = used.first(where: { $0.capabilities & UInt64(GRADUS_CAP_NEEDS_ACTIVATIONS) != 0 }) {
             throw GradusError("accumulate_steps=\(config.accumulateSteps): \(s.id) reads layer activations, which exist per micro-batch; use accumulate_steps=1 with it")
@@ -117,7 +118,7 @@ public final class Trainer {
         optimizers = sessions
         schedules = runners
         if needsHVP, let layer = model.layers.compactMap({ $0 as? PluginNormalization }).first(where: \.firstOrderOnly) {
-            throw GradusError("\(strategy.id) needs Hessian-vector products, but normalizer \(layer.session.strategy.id) runs in its kernel form (first-order gradients); use its graph form (normalizer_form=graph)")
+            throw GradusError("\((hvpUser ?? strategy).id) needs Hessian-vector products, but normalizer \(layer.session.strategy.id) runs in its kernel form (first-order gradients); use its graph form (normalizer_form=graph)")
         }
         if let prunerID = config.pruner {
             let p = try registry.require(prunerID, kind: .pruner)
@@ -269,6 +270,9 @@ public final class Trainer {
         // training values of optimizers that evaluate elsewhere are saved too, to resume exactly.
         let training = optimizers.filter(\.hasEvalPoint).flatMap(\.parameters).map { ($0.name, Tensor(shape: $0.value.shape, scalars: $0.value.values)) }
         var saved = try atEvaluationPoint {
+            if !training.isEmpty, let p = model.parameters.first(where: { !$0.value.isFinite }) {
+                throw GradusError("training diverged: the evaluation point of \(p.name) is not finite at step \(optimizer.stepCount); not writing it to \(checkpoint.path)\(lastGoodCheckpointNote)")
+            }
             var c = Checkpoint(self)
             // The weights share the model's storage: copy the evaluation point before it is put back.
             if !training.isEmpty { c.weights = c.weights.mapValues { Tensor(shape: $0.shape, scalars: $0.scalars) } }
