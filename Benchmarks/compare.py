@@ -32,14 +32,19 @@ def median_ms(fn, repeats, warmup=2):
     return sorted(times)[len(times) // 2]
 
 
-def mlp_step(sizes, batch, repeats):
+def mlp(sizes):
+    """Linear layers with ReLU between them, seeded."""
     torch.manual_seed(1)
     layers = []
     for i in range(len(sizes) - 1):
         layers.append(torch.nn.Linear(sizes[i], sizes[i + 1]))
         if i < len(sizes) - 2:
             layers.append(torch.nn.ReLU())
-    model = torch.nn.Sequential(*layers)
+    return torch.nn.Sequential(*layers)
+
+
+def mlp_step(sizes, batch, repeats):
+    model = mlp(sizes)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, foreach=False)
     x = torch.randn(batch, sizes[0])
     y = torch.randint(0, sizes[-1], (batch,))
@@ -134,13 +139,7 @@ def torch_muon(rows, cols, float32):
 
 def routed_mlp_step(sizes, batch, repeats):
     """The MLP step with Muon on the hidden matrices and AdamW on the rest (biases and the head)."""
-    torch.manual_seed(1)
-    layers = []
-    for i in range(len(sizes) - 1):
-        layers.append(torch.nn.Linear(sizes[i], sizes[i + 1]))
-        if i < len(sizes) - 2:
-            layers.append(torch.nn.ReLU())
-    model = torch.nn.Sequential(*layers)
+    model = mlp(sizes)
     linears = [m for m in model if isinstance(m, torch.nn.Linear)]
     hidden = [m.weight for m in linears[:-1]]
     rest = [m.bias for m in linears] + [linears[-1].weight]

@@ -19,7 +19,7 @@ struct AdamP: OptimizerPlugin {
         let hp = ctx.hyperparameters, t = try p.advance(.step), beta1 = hp[Self.beta1], beta2 = hp[Self.beta2], lr = hp[Self.lr]
         let rootBC2 = Float((1 - pow(beta2, t)).squareRoot()), eps = Float(hp[ProjectionKeys.eps]), nesterov = hp[Self.nesterov]
         let b1 = Float(beta1), w1 = Float(1 - beta1), b2 = Float(beta2), w2 = Float(1 - beta2), sign: Float = hp[Flag.maximize] ? -1 : 1
-        let m = try p[.expAvg], v = try p[.expAvgSq], x = p.value, grad = p.grad, wd = hp[Self.weightDecay]
+        let m = try p[.expAvg], v = try p[.expAvgSq], grad = p.grad, wd = hp[Self.weightDecay]
         let step = Float(-lr / (1 - pow(beta1, t)))
         @inline(__always) func direction(_ i: Int, _ nesterov: Bool) -> Float {
             let g = sign * grad[i]
@@ -27,26 +27,7 @@ struct AdamP: OptimizerPlugin {
             v[i] = v[i] * b2 + w2 * g * g
             return (nesterov ? b1 * m[i] + w1 * g : m[i]) / (fastSqrt(v[i]) / rootBC2 + eps)
         }
-        guard p.shape.count > 1 else {
-            // Vectors are never projected: one fused pass.
-            let keep = Float(1 - lr * wd)
-            @inline(__always) func body(_ range: Range<Int>, _ nesterov: Bool, _ decays: Bool) {
-                for i in range { x[i] = (decays ? x[i] * keep : x[i]) + step * direction(i, nesterov) }
-            }
-            forEachChunk(p.count) { r in
-                switch (nesterov, wd > 0) {
-                case (true, true): body(r, true, true)
-                case (true, false): body(r, true, false)
-                case (false, true): body(r, false, true)
-                case (false, false): body(r, false, false)
-                }
-            }
-            return
-        }
-        var perturb = (0..<p.count).map { direction($0, nesterov) }
-        let ratio = RadialProjection.apply(&perturb, weights: x, gradient: grad.map { sign * $0 }, shape: p.shape, delta: hp[ProjectionKeys.delta],
-                                           wdRatio: hp[ProjectionKeys.wdRatio], eps: hp[ProjectionKeys.eps])
-        let keep = Float(1 - lr * wd * ratio)
-        for i in perturb.indices { x[i] = (wd > 0 ? x[i] * keep : x[i]) + step * perturb[i] }
+        RadialProjection.step(p, hp, sign: sign, nesterov: nesterov, step: step, decays: wd > 0,
+                              keep: { Float(1 - lr * wd * $0) }, direction: direction)
     }
 }

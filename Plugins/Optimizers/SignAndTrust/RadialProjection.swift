@@ -36,6 +36,39 @@ enum RadialProjection {
     }
 }
 
+extension RadialProjection {
+    /// The step AdamP and SGDP share: θ ← θ·keep(ratio) + step·d with d from `direction(i, nesterov)`
+    /// (which also advances the optimizer's state for element i). Vectors are never projected and
+    /// take one fused pass; tensors of 2 or more dimensions collect d, project it, and decay with the
+    /// ratio the projection returns. `projected` sees the projected d (SGDP writes it back to its buffer).
+    @inline(__always)
+    static func step(_ p: Parameter, _ hp: HyperparameterValues, sign: Float, nesterov: Bool, step: Float, decays: Bool,
+                     keep: (Double) -> Float, direction: (Int, Bool) -> Float, projected: ([Float]) -> Void = { _ in }) {
+        let x = p.value
+        guard p.shape.count > 1 else {
+            let k = keep(1)
+            @inline(__always) func body(_ range: Range<Int>, _ nesterov: Bool, _ decays: Bool) {
+                for i in range { x[i] = (decays ? x[i] * k : x[i]) + step * direction(i, nesterov) }
+            }
+            forEachChunk(p.count) { r in
+                switch (nesterov, decays) {
+                case (true, true): body(r, true, true)
+                case (true, false): body(r, true, false)
+                case (false, true): body(r, false, true)
+                case (false, false): body(r, false, false)
+                }
+            }
+            return
+        }
+        var d = (0..<p.count).map { direction($0, nesterov) }
+        let ratio = apply(&d, weights: x, gradient: p.grad.map { sign * $0 }, shape: p.shape, delta: hp[ProjectionKeys.delta],
+                          wdRatio: hp[ProjectionKeys.wdRatio], eps: hp[ProjectionKeys.eps])
+        projected(d)
+        let k = keep(ratio)
+        for i in d.indices { x[i] = (decays ? x[i] * k : x[i]) + step * d[i] }
+    }
+}
+
 /// The projection hyperparameters AdamP and SGDP share.
 enum ProjectionKeys {
     static let delta = Real("delta", default: 0.1, min: 0, flags: [.perGroup], doc: "the cosine threshold is δ/√(row length)")

@@ -21,35 +21,16 @@ struct SGDP: OptimizerPlugin {
 
     func update(_ p: Parameter, _ ctx: StepContext) throws {
         let hp = ctx.hyperparameters, lr = hp[Self.lr], mu = hp[Self.momentum], sign: Float = hp[Flag.maximize] ? -1 : 1
-        let b = try p[Self.buffer], x = p.value, grad = p.grad, keepNew = Float(1 - hp[Self.dampening]), m = Float(mu)
+        let b = try p[Self.buffer], grad = p.grad, keepNew = Float(1 - hp[Self.dampening]), m = Float(mu)
         let wd = hp[Self.weightDecay], nesterov = hp[Self.nesterov], step = Float(-lr)
         @inline(__always) func direction(_ i: Int, _ nesterov: Bool) -> Float {
             let g = sign * grad[i]
             b[i] = (b[i] * m).addingProduct(keepNew, g)  // one rounding, as torch's add_(g, alpha) compiles (FMA)
             return nesterov ? g + m * b[i] : b[i]
         }
-        guard p.shape.count > 1 else {
-            // Vectors are never projected: one fused pass.
-            let keep = Float(1 - lr * wd / (1 - mu))
-            @inline(__always) func body(_ range: Range<Int>, _ nesterov: Bool, _ decays: Bool) {
-                for i in range { x[i] = (decays ? x[i] * keep : x[i]) + step * direction(i, nesterov) }
-            }
-            forEachChunk(p.count) { r in
-                switch (nesterov, wd > 0) {
-                case (true, true): body(r, true, true)
-                case (true, false): body(r, true, false)
-                case (false, true): body(r, false, true)
-                case (false, false): body(r, false, false)
-                }
-            }
-            return
-        }
-        var d = (0..<p.count).map { direction($0, nesterov) }
-        let ratio = RadialProjection.apply(&d, weights: x, gradient: grad.map { sign * $0 }, shape: p.shape, delta: hp[ProjectionKeys.delta],
-                                           wdRatio: hp[ProjectionKeys.wdRatio], eps: hp[ProjectionKeys.eps])
         // Without Nesterov the reference's update is the buffer itself, so a projection also projects the buffer.
-        if !nesterov { for i in d.indices { b[i] = d[i] } }
-        let keep = Float(1 - lr * wd * ratio / (1 - mu))
-        for i in d.indices { x[i] = (wd > 0 ? x[i] * keep : x[i]) + step * d[i] }
+        RadialProjection.step(p, hp, sign: sign, nesterov: nesterov, step: step, decays: wd > 0,
+                              keep: { Float(1 - lr * wd * $0 / (1 - mu)) }, direction: direction,
+                              projected: { d in if !nesterov { for i in d.indices { b[i] = d[i] } } })
     }
 }
