@@ -19,7 +19,8 @@ MUTATIONS = [
      "if ams { vm[i] = max(vm[i], v[i]) }", "if ams { vm[i] = v[i] }", "GoldenTrajectoryTests|GoldenOptimizerTests"),
     # --- the optimizer suite (golden fixtures, hand-computed steps, host features) ---
     ("adamw decays after the step", "Plugins/Optimizers/Adam/AdamStep.swift",
-     "x[i] = xi + -stepSize", "x[i] = x[i] * keep + -stepSize", "GoldenOptimizerTests"),
+     "x[i] = xi + -stepSize * (m[i] / (fastSqrt(ams ? vm[i] : v[i]) / rootBC2 + eps))",
+     "x[i] = (x[i] + -stepSize * (m[i] / (fastSqrt(ams ? vm[i] : v[i]) / rootBC2 + eps))) * keep", "GoldenOptimizerTests"),
     ("nadam keeps mu_product in double", "Plugins/Optimizers/Adam/NAdam.swift",
      "product.pointee = Double(Float(product.pointee) * Float(mu))", "product.pointee = product.pointee * mu * 1.0001", "GoldenOptimizerTests"),
     ("radam rectifies from the start", "Plugins/Optimizers/Adam/RAdam.swift",
