@@ -21,7 +21,7 @@ struct AdaBelief: OptimizerPlugin {
 
     let ams: Bool
     init(_ hp: HyperparameterValues) throws { ams = hp[Self.amsBound] }
-    var stateSlots: [StateSlot] { [.step, Adam.expAvg, Self.expAvgVar] + (ams ? [Self.maxExpAvgVar] : []) }
+    var stateSlots: [StateSlot] { [.step, .expAvg, Self.expAvgVar] + (ams ? [Self.maxExpAvgVar] : []) }
 
     func update(_ p: Parameter, _ ctx: StepContext) throws {
         let hp = ctx.hyperparameters, t = try p.advance(.step), lr = hp[Self.lr], beta1 = hp[Self.beta1], beta2 = hp[Self.beta2]
@@ -39,7 +39,7 @@ struct AdaBelief: OptimizerPlugin {
         let step = moves ? Float(-stepSize) : 0    // no step: x = xi + 0·(finite) = xi
         let decay = WeightDecay(hp[Self.weightDecay], lr: lr, decoupled: hp[Flag.weightDecouple()], fixed: hp[Flag.fixedDecay])
         let w1 = Float(1 - beta1), b2 = Float(beta2), w2 = Float(1 - beta2), eps = Float(hp[Self.eps]), sign: Float = hp[Flag.maximize] ? -1 : 1
-        let m = try p[Adam.expAvg], s = try p[Self.expAvgVar], smax = ams ? try p[Self.maxExpAvgVar] : s, x = p.value, grad = p.grad
+        let m = try p[.expAvg], s = try p[Self.expAvgVar], smax = ams ? try p[Self.maxExpAvgVar] : s, x = p.value, grad = p.grad
         let keep = decay.keep, coupled = decay.coupled
         @inline(__always) func body(_ range: Range<Int>, _ ams: Bool, _ adaptive: Bool) {
             for i in range {

@@ -19,7 +19,7 @@ struct Adan: OptimizerPlugin {
 
     var clip: Float = 1
     init(_ hp: HyperparameterValues) throws {}
-    var stateSlots: [StateSlot] { [.step, Adam.expAvg, Self.expAvgDiff, Adam.expAvgSq, Self.previous] }
+    var stateSlots: [StateSlot] { [.step, .expAvg, Self.expAvgDiff, .expAvgSq, Self.previous] }
 
     /// The clipping factor min(τ/(‖g‖ + ε), 1) over the whole group.
     mutating func prepare(_ group: [Parameter], _ ctx: StepContext) throws {
@@ -36,7 +36,7 @@ struct Adan: OptimizerPlugin {
         let rootBC3 = Float((1 - pow(hp[Self.beta3], t)).squareRoot()), eps = Float(hp[Self.eps])
         let mStep = Float(-lr / (1 - pow(beta1, t))), dStep = Float(-lr * beta2 / (1 - pow(beta2, t)))
         let w1 = Float(1 - beta1), b2 = Float(beta2), w2 = Float(1 - beta2), b3 = Float(hp[Self.beta3]), w3 = Float(1 - hp[Self.beta3])
-        let m = try p[Adam.expAvg], dm = try p[Self.expAvgDiff], n = try p[Adam.expAvgSq], prev = try p[Self.previous]
+        let m = try p[.expAvg], dm = try p[Self.expAvgDiff], n = try p[.expAvgSq], prev = try p[Self.previous]
         let x = p.value, grad = p.grad, first = t == 1, clip = self.clip
         @inline(__always) func body(_ range: Range<Int>, _ first: Bool) {
             for i in range {

@@ -14,7 +14,7 @@ struct EXAdam: OptimizerPlugin {
     static let capabilities: Capabilities = [.decoupledWeightDecay]
 
     init(_ hp: HyperparameterValues) throws {}
-    var stateSlots: [StateSlot] { [.step, Adam.expAvg, Adam.expAvgSq] }
+    var stateSlots: [StateSlot] { [.step, .expAvg, .expAvgSq] }
 
     func update(_ p: Parameter, _ ctx: StepContext) throws {
         let hp = ctx.hyperparameters, t = try p.advance(.step), lr = hp[Self.lr], beta1 = hp[Self.beta1], beta2 = hp[Self.beta2]
@@ -22,7 +22,7 @@ struct EXAdam: OptimizerPlugin {
         let oneMinusBC1 = Float(1 - bc1), oneMinusBC2 = Float(1 - bc2), step = Float(-lr)
         let decay = WeightDecay(hp[Self.weightDecay], lr: lr, decoupled: hp[Flag.weightDecouple()], fixed: hp[Flag.fixedDecay])
         let w1 = Float(1 - beta1), b2 = Float(beta2), w2 = Float(1 - beta2), eps = Float(hp[Self.eps]), sign: Float = hp[Flag.maximize] ? -1 : 1
-        let m = try p[Adam.expAvg], v = try p[Adam.expAvgSq], x = p.value, grad = p.grad
+        let m = try p[.expAvg], v = try p[.expAvgSq], x = p.value, grad = p.grad
         forEachChunk(p.count) { range in
             for i in range {
                 let xi = x[i] * decay.keep, g = sign * grad[i] + decay.coupled * xi

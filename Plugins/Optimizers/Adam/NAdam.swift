@@ -13,11 +13,10 @@ struct NAdam: OptimizerPlugin {
     static let momentumDecay = Real("momentum_decay", default: 4e-3, min: 0, flags: [.perGroup], doc: "ψ in the momentum schedule")
     static let decoupled = Flag("decoupled_weight_decay", doc: "decay θ·(1 − η·λ) instead of adding λθ to the gradient (NAdamW)")
     static let hyperparameters = schema(lr, beta1, beta2, eps, weightDecay, momentumDecay, decoupled, Flag.maximize)
-    static let expAvg = StateSlot.likeParameter("exp_avg"), expAvgSq = StateSlot.likeParameter("exp_avg_sq")
     static let muProduct = StateSlot.exactScalar("mu_product", initialValue: 1)
 
     init(_ hp: HyperparameterValues) throws {}
-    var stateSlots: [StateSlot] { [.step, Self.muProduct, Self.expAvg, Self.expAvgSq] }
+    var stateSlots: [StateSlot] { [.step, Self.muProduct, .expAvg, .expAvgSq] }
 
     func update(_ p: Parameter, _ ctx: StepContext) throws {
         let hp = ctx.hyperparameters, t = try p.advance(.step), lr = hp[Self.lr], beta1 = hp[Self.beta1], psi = hp[Self.momentumDecay]
@@ -29,7 +28,7 @@ struct NAdam: OptimizerPlugin {
         let decoupled = hp[Self.decoupled], wd = hp[Self.weightDecay]
         let keep = Float(decoupled ? 1 - lr * wd : 1), coupled = Float(decoupled ? 0 : wd), sign: Float = hp[Flag.maximize] ? -1 : 1
         let w1 = Float(1 - beta1), b2 = Float(hp[Self.beta2]), w2 = Float(1 - hp[Self.beta2]), eps = Float(hp[Self.eps])
-        let bc2 = Float(1 - pow(hp[Self.beta2], t)), m = try p[Self.expAvg], v = try p[Self.expAvgSq], x = p.value, grad = p.grad
+        let bc2 = Float(1 - pow(hp[Self.beta2], t)), m = try p[.expAvg], v = try p[.expAvgSq], x = p.value, grad = p.grad
         forEachChunk(p.count) { range in
             for i in range {
                 let xi = x[i] * keep, g = sign * grad[i] + coupled * xi

@@ -12,7 +12,7 @@ struct RAdam: OptimizerPlugin {
     static let hyperparameters = schema(lr, beta1, beta2, eps, weightDecay, decoupled, Flag.maximize)
 
     init(_ hp: HyperparameterValues) throws {}
-    var stateSlots: [StateSlot] { [.step, NAdam.expAvg, NAdam.expAvgSq] }
+    var stateSlots: [StateSlot] { [.step, .expAvg, .expAvgSq] }
 
     func update(_ p: Parameter, _ ctx: StepContext) throws {
         let hp = ctx.hyperparameters, t = try p.advance(.step), lr = hp[Self.lr], beta1 = hp[Self.beta1], beta2 = hp[Self.beta2]
@@ -23,7 +23,7 @@ struct RAdam: OptimizerPlugin {
         let decoupled = hp[Self.decoupled], wd = hp[Self.weightDecay], rootBC2 = Float(bc2.squareRoot()), lr32 = Float(lr)
         let keep = Float(decoupled ? 1 - lr * wd : 1), coupled = Float(decoupled ? 0 : wd), sign: Float = hp[Flag.maximize] ? -1 : 1
         let w1 = Float(1 - beta1), b2 = Float(beta2), w2 = Float(1 - beta2), eps = Float(hp[Self.eps])
-        let m = try p[NAdam.expAvg], v = try p[NAdam.expAvgSq], x = p.value, grad = p.grad
+        let m = try p[.expAvg], v = try p[.expAvgSq], x = p.value, grad = p.grad
         @inline(__always) func body(_ range: Range<Int>, _ adaptive: Bool) {
             for i in range {
                 let xi = x[i] * keep, g = sign * grad[i] + coupled * xi

@@ -69,7 +69,7 @@ public final class OptimizerSession {
             }
             // All the state together must fit before any of it is allocated (a plugin may keep many copies of each parameter).
             let total = shapes.joined().reduce(0) { $0 + $1.reduce(1, *) }
-            let physical = Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE)))
+            let physical = Checked.physicalMemory
             guard total <= physical / 4 else {
                 throw GradusError("\(strategy.id): its state for these parameters needs \((total * 4) >> 20) MiB, more than this machine's \(physical >> 20) MiB of memory")
             }
@@ -165,7 +165,7 @@ public final class OptimizerSession {
         return result
     }
 
-    /// The shape the plugin gives shaped slot `slot` of parameter `p` (checked: rank, sizes, total).
+    /// The shape the plugin gives shaped slot `slot` of parameter `p` (checked: rank, sizes, at most 2^34 elements).
     static func slotShape(_ v: gradus_optimizer_vtable, _ instance: UnsafeMutableRawPointer, _ strategy: StrategyDescriptor,
                           slot: Int, name: String, parameter p: HostParameter) throws -> [Int] {
         let what = "\(strategy.id): slot_shape of state slot '\(name)' for parameter '\(p.name)' \(p.value.shape)"
@@ -182,12 +182,9 @@ public final class OptimizerSession {
             }
             guard rank <= UInt32(GRADUS_MAX_SLOT_RANK) else { throw GradusError("\(what): rank \(rank), expected at most \(GRADUS_MAX_SLOT_RANK)") }
             let sizes = dims.prefix(Int(rank))
-            guard sizes.allSatisfy({ $0 >= 0 }), let n = Checked.product(sizes.map { Int($0) }, limit: 1 << 34) else {
+            // Each slot is bounded here; all of them together against memory by the caller, before allocating.
+            guard sizes.allSatisfy({ $0 >= 0 }), Checked.product(sizes.map { Int($0) }, limit: 1 << 34) != nil else {
                 throw GradusError("\(what): shape \(Array(sizes)), expected sizes >= 0 and at most 2^34 elements")
-            }
-            let physical = Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE)))
-            guard n <= physical / 4 else {
-                throw GradusError("\(what): shape \(Array(sizes)) needs \((n * 4) >> 20) MiB, more than this machine's \(physical >> 20) MiB of memory")
             }
             return sizes.map { Int($0) }
         }
@@ -196,13 +193,8 @@ public final class OptimizerSession {
 
     /// Runs one optimizer step with the current gradients and hyperparameters.
     public func step(loss: Double? = nil, run: RunContext? = nil) throws {
-        var ctx = gradus_step_context()
-        ABIWrite.header(&ctx)
-        ctx.step = stepCount + 1
-        ctx.hyperparameters = hyperparameters.pointer
-        ctx.services = HostServices.table
+        var ctx = context(step: stepCount + 1)
         ctx.run = run?.handle
-        ctx.rng = rng.handle
         if let loss { ctx.loss = loss; ctx.has_loss = 1 }
         try withExtendedLifetime(run) {
             try PluginCall.check(strategy.id, "step", label: stepLabel) { vtable.step!(instance, &ctx, UnsafePointer(cGroup)) }
@@ -220,14 +212,20 @@ public final class OptimizerSession {
         guard hasEvalPoint, let evalPoint = vtable.eval_point else { return try body() }
         let training = parameters.map(\.value.values)
         defer { for (p, v) in zip(parameters, training) { p.value.values = v } }
+        var ctx = context(step: stepCount)
+        try PluginCall.check(strategy.id, "eval_point") { evalPoint(instance, &ctx, UnsafePointer(cGroup)) }
+        return try body()
+    }
+
+    /// The step context of a call into the plugin: this instance's hyperparameters, services and RNG.
+    private func context(step: Int64) -> gradus_step_context {
         var ctx = gradus_step_context()
         ABIWrite.header(&ctx)
-        ctx.step = stepCount
+        ctx.step = step
         ctx.hyperparameters = hyperparameters.pointer
         ctx.services = HostServices.table
         ctx.rng = rng.handle
-        try PluginCall.check(strategy.id, "eval_point") { evalPoint(instance, &ctx, UnsafePointer(cGroup)) }
-        return try body()
+        return ctx
     }
 
     /// Every state slot of every parameter, copied (state[p][s] in `slots` order).

@@ -65,7 +65,7 @@ extension Trainer {
         }
         let what = config.arch == "lenet" ? "model.channels=\(config.channels.map(String.init).joined(separator: ",")), model.hidden=\(config.hidden.map(String.init).joined(separator: ","))"
             : "model.hidden=\(config.hidden.map(String.init).joined(separator: ","))"
-        let physical = Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE)))
+        let physical = Checked.physicalMemory
         guard let parameters = Checked.sum(layers), let activations = Checked.sum(widths), let a = Checked.product([activations, min(config.batchSize, 1 << 20), 4 * 3]),
               let bytes = Checked.sum([Checked.product([parameters, 4 * 6]), a]), bytes <= physical else {
             let params = Checked.sum(layers).map { "\($0) parameters" } ?? "more parameters than can be counted"
