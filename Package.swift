@@ -72,12 +72,13 @@ let package = Package(
         // System-library shims.
         .systemLibrary(name: "CFFI", path: "Sources/CFFI"),
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         // Async-signal-safe handlers of the host process (interrupts, crash reports).
         .target(name: "CGradusHost", path: "Sources/CGradusHost"),
         // Host side.
         .target(name: "GradusCore", dependencies: ["COpenBLAS"]),
         .target(name: "GradusNN", dependencies: ["GradusCore", "GradusABITypes"]),
-        .target(name: "GradusRuntime", dependencies: ["CGradusABI", "CFFI", "CGradusHost", "GradusCore", "GradusNN",
+        .target(name: "GradusRuntime", dependencies: ["CGradusABI", "CFFI", "CGradusHost", "CSQLite", "GradusCore", "GradusNN",
                                                       .product(name: "Yams", package: "Yams")],
                 resources: [.copy("Resources")]),
         .executableTarget(

@@ -15,6 +15,9 @@ struct Train: ParsableCommand {
     var checkpoint: String?
     @Option(help: "Continue from this checkpoint (its configuration, weights, buffers, optimizer state, position and RNG), bit-identical to a run that never stopped; --set may raise epochs or change checkpoint_every, nothing else.")
     var resume: String?
+    @Option(help: "Record the run (its resolved configuration, plugin versions, every hyperparameter, status and each epoch's metrics) in this SQLite experiment database, created when missing (schema: docs/EXPERIMENTS.md).")
+    var db: String?
+    @Option(name: .customLong("run-id"), help: .hidden) var runID: String?
 
     /// Keys that `--set` may change when resuming; the others would change the run itself
     /// (a new seed re-splits the data, a new batch size moves the position in the epoch).
@@ -39,35 +42,72 @@ struct Train: ParsableCommand {
                                                              ("configuration file", config ?? "")]
                                                             + registry.libraries.map { ("plugin", $0.file) })
             }
-            let trainer = try Trainer(config: cfg, registry: registry)
-            trainer.checkpoint = destination
-            if let saved { try saved.restore(into: trainer, source: resume!) }
-            let bar = ProgressBar()
-            if bar.enabled {
-                trainer.onBatch = { epoch, done, total, loss in bar.update(epoch: epoch, epochs: cfg.epochs, done: done, total: total, loss: loss) }
+            let recorder = try db.map { path in
+                try RunRecorder(path: path, runID: try runID.map(RunIdentifier.parse)) {
+                    ExperimentDatabase.PlannedRun(key: RunRecorder.singleRunKey("train"), task: config ?? cfg.dataset, taskKind: "train",
+                                                  optimizer: cfg.optimizer, phase: "single", seed: cfg.seed, sweep: nil,
+                                                  arguments: Array(CommandLine.arguments.dropFirst()))
+                }
             }
-            HostSignals.installInterruptHandlers()
-            trainer.interruption = { HostSignals.interruption }
+            if runID != nil, recorder == nil { throw GradusError("--run-id needs --db") }
             do {
-                try trainer.run { bar.clear(); StandardOutput.line($0.jsonLine) }
-            } catch let stop as TrainingInterrupted {
-                bar.clear()
-                StandardOutput.flush()
-                printError(stop.description)
-                throw ExitCode(stop.exitStatus)
-            } catch {
-                bar.clear()
+                try train(cfg, registry: registry, destination: destination, saved: saved, recorder: recorder)
+            } catch let error as GradusError {
+                recorder?.fail(error.message)
                 throw error
+            } catch let stop as ExitCode {
+                recorder?.fail(stop.rawValue >= 128 ? "interrupted by \(HostSignals.name(stop.rawValue - 128))" : "exit status \(stop.rawValue)")
+                throw stop
             }
-            if HostSignals.interruption != 0 {
-                printError("interrupted by \(HostSignals.name(HostSignals.interruption)) after the last epoch")
-                throw ExitCode(128 + HostSignals.interruption)
-            }
-            let (_, accuracy) = try trainer.evaluate(trainer.test)
-            let correct = Int((accuracy * Double(trainer.test.count)).rounded())
-            StandardOutput.line(String(format: "test accuracy: %.4f (%d/%d) — %@ on %@, %d epochs", accuracy, correct, trainer.test.count,
-                                       trainer.optimizerSummary, cfg.dataset, trainer.completedEpochs))
         }
+    }
+
+    func train(_ cfg: TrainConfig, registry: PluginRegistry, destination: CheckpointDestination?, saved: Checkpoint?, recorder: RunRecorder?) throws {
+        let trainer = try Trainer(config: cfg, registry: registry)
+        trainer.checkpoint = destination
+        if let saved { try saved.restore(into: trainer, source: resume!) }
+        try recorder?.begin(optimizerID: trainer.mainStrategy.id, config: TrainConfigParsing.pairs(cfg), plugins: trainer.pluginVersions,
+                            hyperparameters: trainer.resolvedHyperparameters)
+        let bar = ProgressBar()
+        if bar.enabled {
+            trainer.onBatch = { epoch, done, total, loss in bar.update(epoch: epoch, epochs: cfg.epochs, done: done, total: total, loss: loss) }
+        }
+        HostSignals.installInterruptHandlers()
+        trainer.interruption = { HostSignals.interruption }
+        do {
+            var recordingError: Error?
+            try trainer.run { m in
+                bar.clear()
+                StandardOutput.line(m.jsonLine)
+                do { try recorder?.record(step: m.step, epoch: m.epoch, m.values) } catch { recordingError = recordingError ?? error }
+            }
+            if let recordingError { throw recordingError }
+        } catch let stop as TrainingInterrupted {
+            bar.clear()
+            StandardOutput.flush()
+            printError(stop.description)
+            throw ExitCode(stop.exitStatus)
+        } catch {
+            bar.clear()
+            throw error
+        }
+        if HostSignals.interruption != 0 {
+            printError("interrupted by \(HostSignals.name(HostSignals.interruption)) after the last epoch")
+            throw ExitCode(128 + HostSignals.interruption)
+        }
+        let (_, accuracy) = try trainer.evaluate(trainer.test)
+        let correct = Int((accuracy * Double(trainer.test.count)).rounded())
+        try recorder?.finish(steps: trainer.optimizer.stepCount)
+        StandardOutput.line(String(format: "%@ accuracy: %.4f (%d/%d) — %@ on %@, %d epochs", cfg.validationFraction > 0 ? "validation" : "test",
+                                   accuracy, correct, trainer.test.count, trainer.optimizerSummary, cfg.dataset, trainer.completedEpochs))
+    }
+}
+
+/// The hidden `--run-id` of a comparison's child: a positive integer.
+enum RunIdentifier {
+    static func parse(_ text: String) throws -> Int64 {
+        guard let id = Int64(text), id > 0 else { throw GradusError("--run-id \(text): expected a positive integer") }
+        return id
     }
 }
 

@@ -109,19 +109,22 @@ public struct Dataset {
         return (out, indices.map { labels[$0] })
     }
 
-    /// A seeded split into (train, test); `testFraction` of the rows, rounded, go to test.
-    public func split(testFraction: Double, seed: UInt64) throws -> (train: Dataset, test: Dataset) {
-        var rng = RandomStream(seed: seed, stream: "split")
+    /// A seeded split into (train, test); `testFraction` of the rows, rounded, go to test. The
+    /// validation split is carved from a training split the same way with its own `stream`.
+    public func split(testFraction: Double, seed: UInt64, stream: String = "split",
+                      names: (String, String) = ("/train", "/test")) throws -> (train: Dataset, test: Dataset) {
+        var rng = RandomStream(seed: seed, stream: stream)
         let order = Dataset.permutation(count, &rng)
         let nTest = Int((testFraction * Double(count)).rounded())
         guard nTest >= 1, nTest < count else {
-            throw GradusError("\(name): \(count) rows with test_fraction=\(testFraction) leave \(count - nTest) for training and \(nTest) for testing; expected at least one in each (more rows, or another test_fraction)")
+            let key = stream == "split" ? "test_fraction" : "validation_fraction"
+            throw GradusError("\(name): \(count) rows with \(key)=\(testFraction) leave \(count - nTest) for training and \(nTest) held out; expected at least one in each (more rows, or another \(key))")
         }
         func subset(_ idx: ArraySlice<Int>, _ suffix: String) throws -> Dataset {
             let (x, y) = batch(idx)
             return try Dataset(name: name + suffix, features: x, labels: y, imageShape: imageShape)
         }
-        return (try subset(order[nTest...], "/train"), try subset(order[..<nTest], "/test"))
+        return (try subset(order[nTest...], names.0), try subset(order[..<nTest], names.1))
     }
 
     /// Per-column mean and standard deviation (population), for standardisation.

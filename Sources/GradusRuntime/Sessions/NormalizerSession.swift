@@ -7,6 +7,8 @@ import GradusNN
 /// allocates its parameters and buffers and calls its kernel form or builds its graph form.
 public final class NormalizerSession {
     public let strategy: StrategyDescriptor
+    /// The values the instance was created with.
+    public let hyperparameters: HyperparameterSet
     /// The crash reporter's names for the kernel calls (made once).
     private let labels: (forward: UnsafePointer<CChar>, backward: UnsafePointer<CChar>)
     public let inputShape: [Int]
@@ -23,6 +25,7 @@ public final class NormalizerSession {
             throw GradusError("'\(strategy.id)' is a \(strategy.kind.rawValue), not a normalizer")
         }
         self.strategy = strategy
+        self.hyperparameters = hyperparameters
         labels = (PluginCall.label(strategy.id, "forward"), PluginCall.label(strategy.id, "backward"))
         self.inputShape = inputShape
         vtable = v

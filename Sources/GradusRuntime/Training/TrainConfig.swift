@@ -47,6 +47,9 @@ public struct TrainConfig {
     public var batchSize = 64
     public var seed: UInt64 = 0
     public var testFraction = 0.2
+    /// When > 0, this fraction of the training split is held out (seeded, its own stream) and
+    /// evaluated instead of the test split, which the run then never reads: what tuning runs use.
+    public var validationFraction = 0.0
     /// A pruner plugin id (nil: no pruning) and its hyperparameters; `sparsity` is the final target.
     public var pruner: String?
     public var prunerSettings: [(String, String)] = []

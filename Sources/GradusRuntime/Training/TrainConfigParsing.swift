@@ -10,7 +10,7 @@ public enum TrainConfigParsing {
                               "optimizer", "optimizer.id", "optimizer.<hyperparameter>", "param_groups.<role>.<hyperparameter>",
                               "route.<role>", "route.<role>.id", "route.<role>.<hyperparameter>", "clip_grad_norm", "accumulate_steps",
                               "schedule.<hyperparameter>", "schedule.<hyperparameter>.function", "schedule.<hyperparameter>.<argument>",
-                              "epochs", "batch_size", "seed", "test_fraction", "normalize", "checkpoint_every",
+                              "epochs", "batch_size", "seed", "test_fraction", "validation_fraction", "normalize", "checkpoint_every",
                               "pruner", "pruner.id", "pruner.<hyperparameter>", "prune_start_epoch", "prune_end_epoch"]
 
     /// Keys whose YAML value may be a list (of sizes); everywhere else a list is an error.
@@ -110,6 +110,7 @@ public enum TrainConfigParsing {
         out.append(("batch_size", String(c.batchSize)))
         out.append(("seed", String(c.seed)))
         out.append(("test_fraction", "\(c.testFraction)"))
+        if c.validationFraction > 0 { out.append(("validation_fraction", "\(c.validationFraction)")) }
         out.append(("normalize", c.normalize))
         if let p = c.pruner {
             out.append(("pruner", p))
@@ -194,6 +195,9 @@ public enum TrainConfigParsing {
             case "seed":
                 guard let v = UInt64(text) else { throw GradusError("seed=\(text): expected an integer >= 0") }
                 config.seed = v
+            case "validation_fraction":
+                guard let v = Double(text), v >= 0, v < 1 else { throw GradusError("validation_fraction=\(text): expected a number in [0, 1) (0: evaluate on the test split)") }
+                config.validationFraction = v
             case "test_fraction":
                 guard let v = Double(text), v > 0, v < 1 else { throw GradusError("test_fraction=\(text): expected a number in (0, 1)") }
                 config.testFraction = v

@@ -73,10 +73,15 @@ extension Trainer {
         }
     }
 
-    /// The seeded train/test split, standardised with the training statistics when asked.
+    /// The seeded train/test split (train/validation when `validation_fraction` > 0), standardised
+    /// with the training statistics when asked.
     static func loadData(_ config: TrainConfig) throws -> (Dataset, Dataset) {
         let data = try Dataset.load(config.dataset, labels: config.labels)
-        let (rawTrain, rawTest) = try data.split(testFraction: config.testFraction, seed: config.seed)
+        var (rawTrain, rawTest) = try data.split(testFraction: config.testFraction, seed: config.seed)
+        if config.validationFraction > 0 {
+            (rawTrain, rawTest) = try rawTrain.split(testFraction: config.validationFraction, seed: config.seed, stream: "validation",
+                                                      names: ("/train", "/validation"))
+        }
         switch config.normalize {
         case "standardize":
             let (mean, std) = rawTrain.columnStatistics()

@@ -141,12 +141,15 @@ public final class Trainer {
         var last: EpochMetrics?
         for epoch in stride(from: completedEpochs + 1, through: config.epochs, by: 1) {
             let start = Date()
+            var trainSeconds = 0.0
             var rng = RandomStream(seed: config.seed, stream: "shuffle/\(epoch)")
             let order = Dataset.permutation(train.count, &rng)
             for b in batchesIntoEpoch..<batchesPerEpoch {
                 let first = b * config.stepRows  // < order.count, so neither this nor the end overflows
                 let batch = order[first..<(first + min(config.stepRows, order.count - first))]
+                let stepStart = Date()
                 let loss = try step(batch)
+                trainSeconds += Date().timeIntervalSince(stepStart)
                 epochLossSum += loss * Double(batch.count)
                 batchesIntoEpoch = b + 1
                 try onBatch?(epoch, b + 1, batchesPerEpoch, loss)
@@ -163,8 +166,9 @@ public final class Trainer {
             }
             try pruneIfScheduled(after: epoch)
             let (testLoss, accuracy) = try evaluate(test)
-            let m = EpochMetrics(epoch: epoch, trainLoss: epochLossSum / Double(train.count), testLoss: testLoss,
-                                 testAccuracy: accuracy, seconds: Date().timeIntervalSince(start), sparsity: pruning?.sparsity)
+            let m = EpochMetrics(epoch: epoch, step: optimizer.stepCount, trainLoss: epochLossSum / Double(train.count), testLoss: testLoss,
+                                 testAccuracy: accuracy, split: config.validationFraction > 0 ? "val" : "test", trainSeconds: trainSeconds,
+                                 seconds: Date().timeIntervalSince(start), sparsity: pruning?.sparsity)
             completedEpochs = epoch
             batchesIntoEpoch = 0
             epochLossSum = 0
