@@ -17,6 +17,16 @@ final class ProgressBar {
         visible = true
     }
 
+    /// Redraws the run count of a comparison, with the estimated time left when known.
+    func update(runs done: Int, of total: Int, eta: Double?) {
+        guard enabled else { return }
+        let width = 30, filled = total > 0 ? width * done / total : width
+        let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
+        let left = eta.map { e in e.isFinite ? String(format: " ETA %d:%02d", Int(e) / 60, Int(e) % 60) : "" } ?? ""
+        FileHandle.standardOutput.write(Data(String(format: "\r\u{1B}[Kruns [%@] %d/%d%@", bar, done, total, left).utf8))
+        visible = true
+    }
+
     /// Erases the bar so the next line prints cleanly.
     func clear() {
         guard visible else { return }

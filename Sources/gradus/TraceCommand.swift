@@ -21,6 +21,9 @@ struct Trace: ParsableCommand {
     @Option(name: .customLong("set"), help: "Hyperparameter key=value (e.g. lr=0.01, beta1=0.9); repeatable.") var settings: [String] = []
     @Option(name: .customLong("schedule"), help: "HP=FUNCTION: drive a hyperparameter with a schedule plugin, e.g. lr=cosine_warmup; its arguments come from --set FUNCTION.ARG=value.")
     var schedules: [String] = []
+    @Option(help: "Record the trace (configuration, hyperparameters, and f and x at every step) in this SQLite experiment database (docs/EXPERIMENTS.md).")
+    var db: String?
+    @Option(name: .customLong("run-id"), help: .hidden) var runID: String?
 
     func run() throws {
         try reportingErrors {
@@ -45,10 +48,49 @@ struct Trace: ParsableCommand {
                 guard let dot = key.firstIndex(of: ".") else { return true }
                 return !scheduleIDs.contains(String(key[..<dot]))
             }
-            try TraceRunner.run(optimizer: opt, function: fn, start: startPoint, steps: steps, settings: own,
-                                schedules: scheduled) { point in StandardOutput.line(point.jsonLine) }
+            let recorder = try db.map { path in
+                try RunRecorder(path: path, runID: try runID.map(RunIdentifier.parse)) {
+                    ExperimentDatabase.PlannedRun(key: RunRecorder.singleRunKey("trace"), task: fn.name, taskKind: "trace", optimizer: optimizer,
+                                                  phase: "single", seed: 0, sweep: nil, arguments: Array(CommandLine.arguments.dropFirst()))
+                }
+            }
+            if runID != nil, recorder == nil { throw GradusError("--run-id needs --db") }
+            do {
+                if let recorder {
+                    let hp = try HyperparameterSet(schema: opt.hyperparameters, overrides: own, owner: opt.id)
+                    var config = [("function", fn.name), ("steps", String(steps))]
+                    if let start { config.append(("start", start)) }
+                    if let data { config.append(("data", data)) }
+                    config += own.map { ("optimizer." + $0.0, $0.1) } + schedules.map { ("schedule", $0) }
+                    var plugins = [opt.id: opt.version]
+                    for s in scheduled { plugins[s.caller.id] = s.caller.version }
+                    try recorder.begin(optimizerID: opt.id, config: config, plugins: plugins, hyperparameters: hp.resolved("optimizer"))
+                }
+                var pending: [(step: Int64, epoch: Int?, values: [(String, Double)])] = []
+                var recordingError: Error?
+                try TraceRunner.run(optimizer: opt, function: fn, start: startPoint, steps: steps, settings: own,
+                                    schedules: scheduled) { point in
+                    StandardOutput.line(point.jsonLine)
+                    guard recorder != nil else { return }
+                    let coordinates = point.x.count <= Trace.recordedCoordinates ? point.x.enumerated().map { ("x[\($0.offset)]", Double($0.element)) } : []
+                    pending.append((Int64(point.step), nil, [("f", Double(point.f))] + coordinates))
+                    guard pending.count >= 1000 else { return }
+                    do { try recorder?.record(rows: pending) } catch { recordingError = recordingError ?? error }
+                    pending = []
+                }
+                if let recordingError { throw recordingError }
+                try recorder?.record(rows: pending)
+                try recorder?.finish(steps: Int64(steps))
+            } catch let error as GradusError {
+                recorder?.fail(error.message)
+                throw error
+            }
         }
     }
+
+    /// Points with at most this many coordinates have them recorded in the database (for the
+    /// report's trajectories); larger ones record f only.
+    static let recordedCoordinates = 16
 
     static let maxSteps = 100_000_000
 

@@ -62,7 +62,7 @@ public final class RunRecorder {
 
 extension HyperparameterSet {
     /// Every value as (component, name, text), for the experiment database.
-    func resolved(_ component: String) -> [(component: String, name: String, value: String)] {
+    public func resolved(_ component: String) -> [(component: String, name: String, value: String)] {
         zip(schema, values).map { (component, $0.id, $1.description) }
     }
 }

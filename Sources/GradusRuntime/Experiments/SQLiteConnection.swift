@@ -96,6 +96,7 @@ public final class SQLiteConnection {
 
     /// Runs `body` in one write transaction (BEGIN IMMEDIATE takes the write lock first, so two
     /// processes never deadlock upgrading read locks); rolled back if it throws.
+    @discardableResult
     public func transaction<R>(_ body: () throws -> R) throws -> R {
         try execute("BEGIN IMMEDIATE")
         do {

@@ -1,0 +1,45 @@
+import Foundation
+
+/// What a comparison runs its optimizers on: a built-in training task, a training YAML file, or
+/// a test function (compared as traces).
+public struct CompareTask: Sendable {
+    public enum Kind: String, Sendable { case train, trace }
+    public let name: String
+    public let kind: Kind
+    /// For training tasks: the configuration file (nil: the built-in defaults) and the preset's
+    /// settings, applied before the comparison's own.
+    public let configFile: String?
+    public let settings: [(String, String)]
+
+    /// The built-in training tasks: name, what it is, its settings over the defaults.
+    public static let builtins: [(name: String, summary: String, settings: [(String, String)])] = [
+        ("digits-mlp", "MLP 64-128-10 on the bundled 8×8 digits (the default job); metric test_accuracy, a good run reaches 0.95", []),
+        ("digits-lenet", "LeNet-style CNN (3×3 convolutions 16, 32; dense 128) on the 8×8 digits; metric test_accuracy, a good run reaches 0.95",
+         [("model.arch", "lenet")]),
+    ]
+
+    /// The metric a task's runs are judged by when no target names one: test accuracy for
+    /// training tasks, the function value for traces.
+    public var defaultMetric: String { kind == .trace ? "f" : "test_accuracy" }
+
+    /// Every name `--task` accepts besides file paths.
+    public static var names: [String] { builtins.map(\.name) + TestFunction.all.map(\.name) }
+
+    /// A built-in task, a test function, or a readable YAML file, by the text given to `--task`.
+    public static func resolve(_ text: String) throws -> CompareTask {
+        if let b = builtins.first(where: { $0.name == text }) {
+            return CompareTask(name: b.name, kind: .train, configFile: nil, settings: b.settings)
+        }
+        if let f = TestFunction.all.first(where: { $0.name == text.lowercased() }) {
+            return CompareTask(name: f.name, kind: .trace, configFile: nil, settings: [])
+        }
+        if text.hasSuffix(".yaml") || text.hasSuffix(".yml") || FileManager.default.fileExists(atPath: text) {
+            // Read and check it now: a broken file is one error before any run, not N failed runs.
+            var config = TrainConfig()
+            try TrainConfigParsing.apply(TrainConfigParsing.flatten(yaml: TrainConfigParsing.readFile(text), source: text), to: &config)
+            let path = URL(fileURLWithPath: text).standardizedFileURL.path
+            return CompareTask(name: text, kind: .train, configFile: path, settings: [])
+        }
+        throw GradusError("--task \(text): unknown task (expected one of: \(names.joined(separator: ", ")), or a training YAML file)")
+    }
+}

@@ -1,0 +1,231 @@
+import Foundation
+
+/// `gradus compare`: every (task, optimizer, seed) run — and with sweeps every tuning run first —
+/// as a child process of this program, `jobs` at a time, recorded in `DIR/runs.sqlite`. A run
+/// that crashes, hangs or fails is recorded with its reason and the others go on; finished runs
+/// are skipped when the same comparison is run again, and interrupted ones are redone.
+public final class Comparison {
+    public let options: ComparisonOptions
+    public let directory: String
+    public let database: ExperimentDatabase
+    /// The program the runs are children of (this executable).
+    public var executable = ChildProcess.currentExecutable
+    /// Called after each run ends: (runs done, runs in all, seconds since the start).
+    public var progress: ((Int, Int, Double) -> Void)?
+    /// Polled before each run starts: a non-zero signal number stops scheduling new runs.
+    public var interruption: (() -> Int32)?
+    private let lock = NSLock()
+
+    public static let databaseName = "runs.sqlite"
+
+    public init(options: ComparisonOptions, directory: String) throws {
+        self.options = options
+        self.directory = directory
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw GradusError("--out \(directory): exists and is not a folder") }
+        } else {
+            do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
+                throw GradusError("--out \(directory): cannot create the folder: \(error.localizedDescription)")
+            }
+        }
+        database = try ExperimentDatabase(path: (directory as NSString).appendingPathComponent(Comparison.databaseName))
+    }
+
+    /// Describes each optimizer through a child `gradus plugins info --json` (an unknown id is an
+    /// error before anything runs; a library that crashes fails only that optimizer's runs).
+    public func schemas() throws -> [String: OptimizerSchema] {
+        var out: [String: OptimizerSchema] = [:]
+        for spec in options.optimizers where out[spec.id] == nil {
+            let outcome = try ChildProcess.run(executable, ["plugins", "info"] + options.pluginArguments + [spec.id, "--json"], timeout: 120)
+            switch outcome.ending {
+            case .exited(0):
+                guard let object = try? JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any],
+                      let kind = object["kind"] as? String, let id = object["id"] as? String else {
+                    out[spec.id] = OptimizerSchema(id: spec.id, version: "", hyperparameters: [:], failure: "plugins info printed no description")
+                    continue
+                }
+                guard kind == "optimizer" else { throw GradusError("--optimizer \(spec.label): '\(id)' is a \(kind), not an optimizer") }
+                var hps: [String: (String, [String])] = [:]
+                for hp in object["hyperparameters"] as? [[String: Any]] ?? [] {
+                    if let hid = hp["id"] as? String { hps[hid] = (hp["type"] as? String ?? "", hp["flags"] as? [String] ?? []) }
+                }
+                out[spec.id] = OptimizerSchema(id: id, version: object["version"] as? String ?? "", hyperparameters: hps.mapValues { (type: $0.0, flags: $0.1) }, failure: nil)
+            case .exited:
+                let line = outcome.stderr.split(separator: "\n").first { $0.contains("error:") } ?? outcome.stderr.split(separator: "\n").last ?? ""
+                throw GradusError("--optimizer \(spec.label): \(line.replacingOccurrences(of: "gradus: error: ", with: ""))")
+            case .signaled(let signal):
+                out[spec.id] = OptimizerSchema(id: spec.id, version: "", hyperparameters: [:], failure: "loading the plugin crashed (\(HostSignals.name(signal)))\(Comparison.lastLine(outcome.stderr))")
+            case .timedOut:
+                out[spec.id] = OptimizerSchema(id: spec.id, version: "", hyperparameters: [:], failure: "loading the plugin did not finish within 120 s")
+            }
+        }
+        return out
+    }
+
+    /// Runs the comparison: tuning runs (with sweeps), then the final runs at each optimizer's
+    /// best values. Returns the run count (done, in all).
+    @discardableResult
+    public func run() throws -> (done: Int, total: Int) {
+        let schemas = try schemas()
+        var grids: [String: [[(String, String)]]] = [:]
+        for spec in options.optimizers where grids[spec.label] == nil {
+            if let schema = schemas[spec.id], schema.failure == nil { grids[spec.label] = try options.grid(for: schema) } else { grids[spec.label] = [[]] }
+        }
+        let tuning = !options.sweeps.isEmpty
+        let started = Date()
+        var tuneRuns: [ComparisonRun] = []
+        if tuning {
+            for task in options.tasks {
+                for spec in options.optimizers {
+                    for point in grids[spec.label]! {
+                        tuneRuns.append(ComparisonRun(task: task, optimizer: spec, phase: "tune", seed: options.baseSeed, sweep: point,
+                                                      arguments: options.arguments(task: task, optimizer: spec, seed: options.baseSeed, sweep: point, tuning: true)))
+                    }
+                }
+            }
+        }
+        let finalCount = options.tasks.reduce(0) { $0 + $1.seedsToRun(options.seeds) } * options.optimizers.count
+        let total = tuneRuns.count + finalCount
+        try recordPlan(tuneRuns)
+        let tuneKeys = Set(tuneRuns.map(\.key))
+        var done = try execute(tuneRuns, schemas: schemas, doneBefore: 0, total: total, started: started)
+        var finalRuns: [ComparisonRun] = []
+        for task in options.tasks {
+            for spec in options.optimizers {
+                let best = tuning ? try bestPoint(task: task, optimizer: spec, among: tuneKeys) : []
+                for k in 0..<task.seedsToRun(options.seeds) {
+                    let seed = options.baseSeed &+ UInt64(k)
+                    finalRuns.append(ComparisonRun(task: task, optimizer: spec, phase: "final", seed: seed, sweep: best ?? [],
+                                                   arguments: options.arguments(task: task, optimizer: spec, seed: seed, sweep: best ?? [], tuning: false)))
+                }
+            }
+        }
+        try recordPlan(tuneRuns + finalRuns)
+        done = try execute(finalRuns, schemas: schemas, doneBefore: done, total: total, started: started)
+        return (done, total)
+    }
+
+    /// The comparison as the report reads it back: tasks, optimizers in order (the first is the
+    /// baseline of the significance column), seeds, targets, sweeps.
+    func recordPlan(_ runs: [ComparisonRun]) throws {
+        let plan = JSONText.object([
+            ("tasks", JSONText.array(options.tasks.map { JSONText.object([("name", JSONText.string($0.name)), ("kind", JSONText.string($0.kind.rawValue))]) })),
+            ("optimizers", JSONText.array(options.optimizers.map { JSONText.string($0.label) })),
+            ("seeds", "\(options.seeds)"), ("base_seed", "\(options.baseSeed)"),
+            ("targets", JSONText.array(options.targets.map { JSONText.string($0.text) })),
+            ("sweeps", JSONText.array(options.sweeps.map { JSONText.string($0.text) })),
+            ("run_keys", JSONText.array(runs.map { JSONText.string($0.key) })),
+        ])
+        try database.setMeta("comparison", plan)
+    }
+
+    /// The swept values of the best finished tuning run of (task, optimizer): the highest final
+    /// validation accuracy (or the lowest validation loss or final f, per the task's metric);
+    /// nil when no tuning run finished with a finite score.
+    func bestPoint(task: CompareTask, optimizer: OptimizerSpec, among keys: Set<String>) throws -> [(String, String)]? {
+        let metric = task.kind == .trace ? "f" : options.metric(for: task).replacingOccurrences(of: "test_", with: "val_")
+        let higher = TargetSpec.higherIsBetter(metric)
+        var best: (score: Double, sweep: String)?
+        for run in try database.runs() where keys.contains(run.key) && run.task == task.name && run.optimizer == optimizer.label && run.status == "finished" {
+            guard let score = try database.series(run: run.id, metric).last?.value, score.isFinite, let sweep = run.sweep else { continue }
+            if best == nil || (higher ? score > best!.score : score < best!.score) { best = (score, sweep) }
+        }
+        guard let best, let object = try? JSONSerialization.jsonObject(with: Data(best.sweep.utf8)) as? [String: Any] else { return nil }
+        return options.sweeps.compactMap { s in (object[s.hyperparameter] as? String).map { (s.hyperparameter, $0) } }
+    }
+
+    /// Runs what is not finished yet, `jobs` at a time; returns the runs done so far.
+    func execute(_ runs: [ComparisonRun], schemas: [String: OptimizerSchema], doneBefore: Int, total: Int, started: Date) throws -> Int {
+        var queue: [(ComparisonRun, Int64)] = []
+        var done = doneBefore
+        for run in runs {
+            var (id, status) = try database.plan(run.planned())
+            if status == "failed", options.retryFailed { try database.reset(run: id); status = "pending" }
+            if status == "finished" || status == "failed" { done += 1; continue }
+            if let failure = schemas[run.optimizer.id]?.failure {
+                try database.fail(run: id, reason: failure, wallSeconds: nil)
+                done += 1
+                continue
+            }
+            queue.append((run, id))
+        }
+        progress?(done, total, Date().timeIntervalSince(started))
+        let work = queue
+        let shared = SharedProgress(done: done)
+        let finished = DispatchGroup()
+        for _ in 0..<max(1, min(options.jobs, queue.count)) {
+            finished.enter()
+            let thread = Thread { [self] in
+                defer { finished.leave() }
+                while true {
+                    lock.lock()
+                    let stop = shared.next >= work.count || shared.error != nil || (interruption?() ?? 0) != 0
+                    let item = stop ? nil : work[shared.next]
+                    shared.next += 1
+                    lock.unlock()
+                    guard let (run, id) = item else { return }
+                    do {
+                        try execute(run, id: id)
+                    } catch {
+                        lock.lock(); shared.error = shared.error ?? error; lock.unlock()
+                        return
+                    }
+                    lock.lock()
+                    shared.done += 1
+                    progress?(shared.done, total, Date().timeIntervalSince(started))
+                    lock.unlock()
+                }
+            }
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+        finished.wait()
+        if let error = shared.error { throw error }
+        return shared.done
+    }
+
+    /// The workers' shared position, guarded by `lock`.
+    private final class SharedProgress: @unchecked Sendable {
+        var next = 0, done: Int
+        var error: Error?
+        init(done: Int) { self.done = done }
+    }
+
+    /// One run in a child process; what the child did not record itself (a crash, a hang, an
+    /// exit without an end) is recorded here.
+    func execute(_ run: ComparisonRun, id: Int64) throws {
+        var environment = ProcessInfo.processInfo.environment
+        if options.jobs > 1, environment["OPENBLAS_NUM_THREADS"] == nil { environment["OPENBLAS_NUM_THREADS"] = "1" }
+        let arguments = Array(run.arguments.prefix(1)) + options.pluginArguments + Array(run.arguments.dropFirst())
+            + ["--db", database.path, "--run-id", String(id)]
+        let start = Date()
+        let outcome = try ChildProcess.run(executable, arguments, timeout: options.timeout, environment: environment)
+        let seconds = Date().timeIntervalSince(start)
+        lock.lock()
+        defer { lock.unlock() }
+        let status = try database.connection.query("SELECT status FROM runs WHERE id = ?", [.integer(id)]).first?.first?.string
+        switch (outcome.ending, status) {
+        case (_, "finished"), (_, "failed"):
+            return
+        case (.exited(let code), _):
+            try database.fail(run: id, reason: "exited with status \(code) without recording its end\(Comparison.lastLine(outcome.stderr))", wallSeconds: seconds)
+        case (.signaled(let signal), _):
+            try database.fail(run: id, reason: "crashed: \(HostSignals.name(signal))\(Comparison.lastLine(outcome.stderr))", wallSeconds: seconds)
+        case (.timedOut, _):
+            try database.fail(run: id, reason: "timed out after \(Int(options.timeout)) s (killed)", wallSeconds: seconds)
+        }
+    }
+
+    /// " — <the child's last stderr line>" when it printed one.
+    static func lastLine(_ stderr: String) -> String {
+        guard let line = stderr.split(separator: "\n").last(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) else { return "" }
+        return " — " + line.replacingOccurrences(of: "gradus: ", with: "").prefix(300)
+    }
+}
+
+extension CompareTask {
+    /// Final runs per optimizer: `seeds` for training tasks; one for a trace, which has no
+    /// randomness of its own to vary (the optimizer's seeded streams start the same).
+    func seedsToRun(_ seeds: Int) -> Int { kind == .trace ? 1 : seeds }
+}

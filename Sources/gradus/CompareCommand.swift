@@ -1,0 +1,129 @@
+import ArgumentParser
+import Foundation
+import GradusRuntime
+
+/// `gradus compare`: optimizers side by side on tasks, over seeds, with optional tuning sweeps.
+struct Compare: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compare optimizers on tasks over several seeds (each run a child process), record every run in DIR/runs.sqlite, print the result table and write DIR/report.html.",
+        discussion: """
+            SPEC is ID or ID:hp=value,hp=value (e.g. sgd:lr=0.05,momentum=0.9; route.matrix=muon and route.matrix.lr=0.02 route \
+            parameters as in train). TASK is one of \(CompareTask.names.joined(separator: ", ")), or a training YAML file; test \
+            functions are compared as traces (--set steps=N, --set start=x,y). Run k of every optimizer uses seed k (plus --set seed), \
+            so they see the same split, initialisation and data order. --sweep tunes each optimizer on a validation split carved \
+            from the training data (--validation-fraction), then runs the seeds at its best value; the table reports those only. \
+            Running the same command again skips finished runs and redoes interrupted ones. A YAML spec file can hold all of it \
+            (docs/EXPERIMENTS.md).
+            """)
+    @OptionGroup var plugins: PluginOptions
+    @Argument(help: "A YAML comparison spec (optional; flags add to it).") var spec: String?
+    @Option(name: .customLong("optimizer"), help: "An optimizer SPEC; repeatable; the first is the baseline of the significance column.")
+    var optimizers: [String] = []
+    @Option(name: .customLong("task"), help: "A task; repeatable.") var tasks: [String] = []
+    @Option(help: "Final runs per task and optimizer (1 to 1000; default 3).") var seeds: String?
+    @Option(help: "The output folder (created when missing): runs.sqlite and report.html.") var out: String
+    @Option(help: "Runs at a time (default: the number of cores).") var jobs: String?
+    @Option(name: .customLong("set"), help: "A training key for every run, e.g. --set epochs=5; steps=N and start=x,y for test functions; repeatable.")
+    var settings: [String] = []
+    @Option(name: .customLong("sweep"), help: "Tune HP over a grid, e.g. lr=1e-4..1e-1:log:8 or momentum=0.8,0.9,0.99; repeatable (the grids multiply).")
+    var sweeps: [String] = []
+    @Option(name: .customLong("target"), help: "METRIC=VALUE for steps and time to target, e.g. test_accuracy=0.95 (or f=1e-6 for test functions); repeatable.")
+    var targets: [String] = []
+    @Option(help: "Seconds a run may take before it is killed and recorded as failed (default 3600).") var timeout: String?
+    @Option(name: .customLong("validation-fraction"), help: "The share of the training split that scores tuning runs (default 0.2).")
+    var validationFraction: String?
+    @Flag(name: .customLong("retry-failed"), help: "Run failed runs again instead of keeping their failure.") var retryFailed = false
+    @Flag(name: .customLong("no-report"), help: "Do not write report.html.") var noReport = false
+
+    func run() throws {
+        try reportingErrors {
+            let options = try resolveOptions()
+            let comparison = try Comparison(options: options, directory: out)
+            let bar = ProgressBar()
+            var firstDone: (Int, Double)?
+            comparison.progress = { done, total, elapsed in
+                if firstDone == nil { firstDone = (done, elapsed) }
+                let (d0, t0) = firstDone!
+                let eta = done > d0 ? (elapsed - t0) / Double(done - d0) * Double(total - done) : nil
+                bar.update(runs: done, of: total, eta: eta)
+            }
+            HostSignals.installInterruptHandlers()
+            comparison.interruption = { HostSignals.interruption }
+            try comparison.run()
+            bar.clear()
+            if HostSignals.interruption != 0 {
+                printError("interrupted by \(HostSignals.name(HostSignals.interruption)): the runs that finished are recorded in \(comparison.database.path); run the same command again to continue")
+                throw ExitCode(128 + HostSignals.interruption)
+            }
+            let results = try ComparisonResults(database: comparison.database)
+            StandardOutput.line(results.table)
+            if !noReport {
+                let path = (out as NSString).appendingPathComponent("report.html")
+                try Report.write(results, to: path)
+                StandardOutput.line("report: \(path)")
+            }
+        }
+    }
+
+    func resolveOptions() throws -> ComparisonOptions {
+        let file = try spec.map { try ComparisonSpecFile(path: $0) }
+        var options = ComparisonOptions()
+        options.optimizers = (file?.optimizers ?? []) + (try optimizers.map(OptimizerSpec.parse))
+        guard !options.optimizers.isEmpty else { throw GradusError("no optimizer: give --optimizer SPEC (repeatable) or a spec file with optimizers") }
+        if let twice = Dictionary(grouping: options.optimizers, by: \.label).first(where: { $0.value.count > 1 }) {
+            throw GradusError("--optimizer \(twice.key) is given twice")
+        }
+        let taskNames = (file?.tasks ?? []) + tasks
+        guard !taskNames.isEmpty else { throw GradusError("no task: give --task TASK (one of \(CompareTask.names.joined(separator: ", ")), or a training YAML file)") }
+        options.tasks = try taskNames.map(CompareTask.resolve)
+        if let twice = Dictionary(grouping: options.tasks, by: \.name).first(where: { $0.value.count > 1 }) { throw GradusError("--task \(twice.key) is given twice") }
+        options.seeds = try Compare.integer("--seeds", seeds ?? file?.seeds, default: 3, in: 1...1000)
+        options.jobs = try Compare.integer("--jobs", jobs ?? file?.jobs, default: ProcessInfo.processInfo.activeProcessorCount, in: 1...256)
+        options.timeout = Double(try Compare.integer("--timeout", timeout ?? file?.timeout, default: 3600, in: 1...10_000_000))
+        if let text = validationFraction ?? file?.validationFraction {
+            guard let v = Double(text), v > 0, v < 1 else { throw GradusError("--validation-fraction \(text): expected a number in (0, 1)") }
+            options.validationFraction = v
+        }
+        options.sweeps = try ((file?.sweeps ?? []) + sweeps).map(SweepSpec.parse)
+        if let twice = Dictionary(grouping: options.sweeps, by: \.hyperparameter).first(where: { $0.value.count > 1 }) {
+            throw GradusError("--sweep \(twice.key) is given twice")
+        }
+        options.targets = try ((file?.targets ?? []) + targets).map(TargetSpec.parse)
+        if options.targets.filter({ $0.metric == "f" }).count > 1 || options.targets.filter({ $0.metric != "f" }).count > 1 {
+            throw GradusError("--target: give at most one target for training tasks and one (f=...) for test functions")
+        }
+        options.retryFailed = retryFailed
+        options.pluginArguments = plugins.pluginPaths.flatMap { ["--plugin-path", Compare.absolute($0)] }
+            + plugins.pluginFiles.flatMap { ["--plugin", Compare.absolute($0)] } + (plugins.allowInsecure ? ["--allow-insecure-plugins"] : [])
+        // Settings: steps/start go to traces, seed is the base seed, the rest must be training keys.
+        var check = TrainConfig()
+        for (key, value) in (file?.settings ?? []) + (try parseSettings(settings)) {
+            switch key {
+            case "steps": options.traceSteps = try Compare.integer("--set steps", value, default: 0, in: 1...Trace.maxSteps)
+            case "start": _ = try Trace.parsePoint(value); options.traceStart = value
+            case "seed":
+                guard let s = UInt64(value) else { throw GradusError("--set seed=\(value): expected an integer >= 0") }
+                options.baseSeed = s
+            case "validation_fraction": throw GradusError("--set validation_fraction: the comparison sets it for tuning runs; use --validation-fraction")
+            case "optimizer", "optimizer.id": throw GradusError("--set \(key)=\(value): the optimizers of a comparison come from --optimizer")
+            default:
+                try TrainConfigParsing.apply([(key, value)], to: &check)
+                options.settings.append((key, value))
+            }
+        }
+        for o in options.optimizers where options.tasks.contains(where: { $0.kind == .trace }) {
+            if let s = o.settings.first(where: \.isTrainingKey) {
+                throw GradusError("--optimizer \(o.label): \(s.key) applies to training tasks only, and a test function is among the tasks")
+            }
+        }
+        return options
+    }
+
+    static func integer(_ what: String, _ text: String?, default value: Int, in range: ClosedRange<Int>) throws -> Int {
+        guard let text else { return value }
+        guard let v = Int(text), range.contains(v) else { throw GradusError("\(what) \(text): expected an integer in \(range.lowerBound)...\(range.upperBound)") }
+        return v
+    }
+
+    static func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
+}
