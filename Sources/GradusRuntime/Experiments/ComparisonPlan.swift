@@ -58,7 +58,8 @@ struct ComparisonRun {
     let arguments: [String]
 
     var key: String { JSONText.array(([task.name, phase, optimizer.label] + arguments).map(JSONText.string)) }
-    var sweepJSON: String? { sweep.isEmpty ? nil : JSONText.object(sweep.map { ($0.0, $0.1) }) }
+    /// The swept values as a JSON object of strings (the settings' exact text).
+    var sweepJSON: String? { sweep.isEmpty ? nil : JSONText.object(sweep.map { ($0.0, JSONText.string($0.1)) }) }
 
     func planned() -> ExperimentDatabase.PlannedRun {
         ExperimentDatabase.PlannedRun(key: key, task: task.name, taskKind: task.kind.rawValue, optimizer: optimizer.label, phase: phase,

@@ -46,6 +46,15 @@ public struct ComparisonResults {
         /// Welch's test of the final metric against the first optimizer's (nil for the first).
         public let welch: (t: Double, df: Double, p: Double)?
 
+        /// The chosen swept values as "lr=0.004642, momentum=0.9".
+        public var sweepText: String? {
+            guard let sweep, let object = try? JSONSerialization.jsonObject(with: Data(sweep.utf8)) as? [String: Any] else { return nil }
+            return object.keys.sorted().map { k in
+                let text = object[k] as? String ?? ""
+                return "\(k)=" + (Double(text).map { String(format: "%.4g", $0) } ?? text)
+            }.joined(separator: ", ")
+        }
+
         public var finals: [Double] { runs.compactMap(\.final).filter(\.isFinite) }
         public var bests: [Double] { runs.compactMap(\.best).filter(\.isFinite) }
     }
@@ -133,8 +142,8 @@ public struct ComparisonResults {
                 let versus = row.optimizer == first.optimizer ? "baseline" : row.welch.map { w in
                     let d = (Statistics.mean(finals) ?? 0) - (Statistics.mean(first.finals) ?? 0)
                     return String(format: "%@%@, p=%.3g", d >= 0 ? "+" : "", ComparisonResults.format(d), w.p)
-                } ?? "n/a (needs 2+ runs each)"
-                lines.append([row.optimizer + (row.sweep.map { " " + $0 } ?? ""), final, best, steps, time, step, failed, versus])
+                } ?? (task.kind == "trace" ? "—" : "n/a (needs 2+ runs each)")
+                lines.append([row.optimizer + (row.sweepText.map { " (\($0))" } ?? ""), final, best, steps, time, step, failed, versus])
             }
             out += ComparisonResults.align(lines)
             for row in rows {

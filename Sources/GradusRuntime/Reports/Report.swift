@@ -33,7 +33,7 @@ public enum Report {
                 if !plan.sweeps.isEmpty { charts.append(try tuning(task, rows, results)) }
                 charts.append(stepTimes(rows))
             } else {
-                charts.append(try curves(rows, results, metric: "f", title: "f along the trace", axis: SVGChart.Axis("f(x) − min f", log: true), x: "step", shiftToMinimum: true))
+                charts.append(try curves(rows, results, metric: "f", title: "f along the trace", axis: SVGChart.Axis("f(x)", log: true), x: "step"))
                 if let c = try trajectories(task.name, rows, results) { charts.append(c) }
                 if !plan.sweeps.isEmpty { charts.append(try tuning(task, rows, results)) }
             }
@@ -80,7 +80,7 @@ public enum Report {
             let reached = row.runs.compactMap(\.targetStep), times = row.runs.compactMap(\.targetSeconds)
             let step = Statistics.mean(row.runs.compactMap(\.stepSeconds)).map { String(format: "%.3f", $0 * 1000) } ?? "—"
             let versus = i == 0 ? "baseline" : row.welch.map { String(format: "p = %.3g", $0.p) } ?? "—"
-            var cells = ["<span class=\"swatch\" style=\"background:\(SVGChart.color(i))\"></span>\(escape(row.optimizer))\(row.sweep.map { " <small>" + escape($0) + "</small>" } ?? "")",
+            var cells = ["<span class=\"swatch\" style=\"background:\(SVGChart.color(i))\"></span>\(escape(row.optimizer))\(row.sweepText.map { " <small>(" + escape($0) + ")</small>" } ?? "")",
                          mean + sd, best, "\(row.runs.count) finished" + (row.failures.isEmpty ? "" : ", \(row.failures.count) failed")]
             if target != nil {
                 cells.append(reached.isEmpty ? "not reached" : "\(Int(Statistics.mean(reached.map(Double.init))!.rounded())) (\(reached.count)/\(row.runs.count))")
@@ -96,9 +96,11 @@ public enum Report {
         return out.joined()
     }
 
-    /// Mean over seeds per epoch (per step for traces), with a min–max band.
+    /// Mean over seeds per epoch (per step for traces), with a min–max band. On a log axis the
+    /// values ≤ 0 are left out (the test functions' minima are 0, so f stays positive until
+    /// it reaches the minimum exactly).
     static func curves(_ rows: [ComparisonResults.Row], _ results: ComparisonResults, metric: String, title: String, axis: SVGChart.Axis,
-                       x: String = "epoch", shiftToMinimum: Bool = false) throws -> String {
+                       x: String = "epoch") throws -> String {
         var series: [SVGChart.Series] = []
         var all: [[(x: Double, y: Double)]] = []
         for row in rows {
@@ -113,11 +115,6 @@ public enum Report {
             var s = SVGChart.Series(name: row.optimizer, points: all.last!, color: SVGChart.color(series.count))
             if row.runs.count > 1 { s.band = xs.map { ($0, byX[$0]!.min()!, byX[$0]!.max()!) } }
             series.append(s)
-        }
-        if shiftToMinimum {
-            // Function values may reach 0 or go negative: plot f − min f (+ a floor) on the log axis.
-            let lowest = series.flatMap { $0.points.map(\.y) }.min() ?? 0
-            for i in series.indices { series[i].points = series[i].points.map { ($0.x, $0.y - lowest + 1e-12) } }
         }
         return SVGChart.lines(title: title, x: SVGChart.Axis(x), y: axis, series: series)
     }

@@ -62,7 +62,10 @@ public enum SVGChart {
         if log {
             let lo = Int(Foundation.floor(range.lowerBound)), hi = Int(Foundation.ceil(range.upperBound))
             let every = max(1, (hi - lo) / 6)
-            return stride(from: lo, through: hi, by: every).map { Double($0) }.filter { range.contains($0) }
+            var decades = stride(from: lo, through: hi, by: every).map { Double($0) }
+            // Less than two decades: 2× and 5× ticks too, so the axis has enough labels to read.
+            if range.upperBound - range.lowerBound < 2 { decades = decades.flatMap { [$0, $0 + Foundation.log10(2), $0 + Foundation.log10(5)] } }
+            return decades.filter { range.contains($0) }
         }
         let span = range.upperBound - range.lowerBound
         let raw = span / 5, magnitude = Foundation.pow(10, Foundation.floor(Foundation.log10(raw)))
@@ -73,8 +76,10 @@ public enum SVGChart {
 
     static func tickText(_ v: Double, log: Bool) -> String {
         if log {
-            let e = Int(v.rounded())
-            return (0...3).contains(e) ? String(Int(Foundation.pow(10, Double(e)))) : "1e\(e)"
+            let value = Foundation.pow(10, v)
+            let e = Int(Foundation.floor(v + 1e-9)), mantissa = Int((value / Foundation.pow(10, Double(e))).rounded())
+            if (-3...4).contains(e) { return String(format: "%g", Double(mantissa) * Foundation.pow(10, Double(e))) }
+            return mantissa == 1 ? "1e\(e)" : "\(mantissa)e\(e)"
         }
         let a = abs(v)
         if a == 0 { return "0" }
@@ -117,11 +122,15 @@ public enum SVGChart {
     }
 
     /// The legend, in the plot's top-right corner.
-    static func legend(_ entries: [(name: String, color: String, dashed: Bool)], inside f: Frame) -> [String] {
+    /// The legend, in the corner of the plot that covers the fewest of `points` (pixels).
+    static func legend(_ entries: [(name: String, color: String, dashed: Bool)], inside f: Frame, avoiding points: [(Double, Double)] = []) -> [String] {
         guard !entries.isEmpty else { return [] }
         let longest = entries.map(\.name.count).max() ?? 0
         let w = Double(min(longest, 40)) * 6.4 + 34, h = Double(entries.count) * 16 + 8
-        let x0 = left + f.plotWidth - w - 6, y0 = top + 6
+        let corners = [(left + f.plotWidth - w - 6, top + 6), (left + 6, top + 6), (left + f.plotWidth - w - 6, top + f.plotHeight - h - 6),
+                       (left + 6, top + f.plotHeight - h - 6)]
+        let covered = corners.map { c in points.filter { $0.0 >= c.0 - 4 && $0.0 <= c.0 + w + 4 && $0.1 >= c.1 - 4 && $0.1 <= c.1 + h + 4 }.count }
+        let (x0, y0) = corners[covered.indices.min { covered[$0] < covered[$1] } ?? 0]
         var out = ["<rect x=\"\(n(x0))\" y=\"\(n(y0))\" width=\"\(n(w))\" height=\"\(n(h))\" class=\"legend\"/>"]
         for (i, e) in entries.enumerated() {
             let y = y0 + 14 + Double(i) * 16
@@ -159,7 +168,12 @@ public enum SVGChart {
             }
         }
         out.append("</svg>")
-        out += legend(series.map { ($0.name, $0.color, $0.dashed) }, inside: f)
+        // Segments are sampled too, so a line crossing a corner without a vertex there still counts.
+        let drawn = series.flatMap { s -> [(Double, Double)] in
+            let pts = s.points.filter { ok($0.x, x.log) && ok($0.y, y.log) }.map { (f.px($0.x), f.py($0.y)) }
+            return zip(pts, pts.dropFirst()).flatMap { a, b in (0..<8).map { k in (a.0 + (b.0 - a.0) * Double(k) / 8, a.1 + (b.1 - a.1) * Double(k) / 8) } } + pts
+        }
+        out += legend(series.map { ($0.name, $0.color, $0.dashed) }, inside: f, avoiding: drawn)
         out.append("</svg>")
         return out.joined(separator: "\n")
     }
@@ -226,7 +240,7 @@ public enum SVGChart {
             out.append("<circle cx=\"\(n(f.px(start.x)))\" cy=\"\(n(f.py(start.y)))\" r=\"4\" fill=\"white\" stroke=\"black\" stroke-width=\"1.5\"><title>start</title></circle>")
         }
         out.append("</svg>")
-        out += legend(paths.map { ($0.name, $0.color, false) }, inside: f)
+        out += legend(paths.map { ($0.name, $0.color, false) }, inside: f, avoiding: paths.flatMap { $0.points.map { (f.px($0.x), f.py($0.y)) } })
         out.append("</svg>")
         return out.joined(separator: "\n")
     }
