@@ -20,16 +20,16 @@ struct Compare: ParsableCommand {
     @Option(name: .customLong("optimizer"), help: "An optimizer SPEC; repeatable; the first is the baseline of the significance column.")
     var optimizers: [String] = []
     @Option(name: .customLong("task"), help: "A task; repeatable.") var tasks: [String] = []
-    @Option(help: "Final runs per task and optimizer (1 to 1000; default 3).") var seeds: String?
+    @Option(parsing: .unconditional, help: "Final runs per task and optimizer (1 to 1000; default 3).") var seeds: String?
     @Option(help: "The output folder (created when missing): runs.sqlite and report.html.") var out: String
-    @Option(help: "Runs at a time (default: the number of cores).") var jobs: String?
+    @Option(parsing: .unconditional, help: "Runs at a time (default: the number of cores).") var jobs: String?
     @Option(name: .customLong("set"), help: "A training key for every run, e.g. --set epochs=5; steps=N and start=x,y for test functions; repeatable.")
     var settings: [String] = []
     @Option(name: .customLong("sweep"), help: "Tune HP over a grid, e.g. lr=1e-4..1e-1:log:8 or momentum=0.8,0.9,0.99; repeatable (the grids multiply).")
     var sweeps: [String] = []
     @Option(name: .customLong("target"), help: "METRIC=VALUE for steps and time to target, e.g. test_accuracy=0.95 (or f=1e-6 for test functions); repeatable.")
     var targets: [String] = []
-    @Option(help: "Seconds a run may take before it is killed and recorded as failed (default 3600).") var timeout: String?
+    @Option(parsing: .unconditional, help: "Seconds a run may take before it is killed and recorded as failed (default 3600).") var timeout: String?
     @Option(name: .customLong("validation-fraction"), help: "The share of the training split that scores tuning runs (default 0.2).")
     var validationFraction: String?
     @Flag(name: .customLong("retry-failed"), help: "Run failed runs again instead of keeping their failure.") var retryFailed = false

@@ -215,7 +215,47 @@ final class BadInputTests: XCTestCase {
         Case(inputClass: "checkpoint destinations", arguments: ["train", "DIR/run.yaml", "--checkpoint", "DIR/run.yaml"], expected: "--checkpoint DIR/run.yaml: is the configuration file of this run",
              setup: { try write("epochs: 1\n", $0 + "/run.yaml") }),
         Case(inputClass: "checkpoint destinations", arguments: ["train", "--checkpoint", "DIR/missing/c.safetensors", "--set", "epochs=1"], expected: "the folder DIR/missing does not exist"),
+        // gradus compare, report and --db (the experiment database is never taken over or damaged).
+        Case(inputClass: "overflowing integers", arguments: compare(["--seeds", "99999999999999999999"]), expected: "--seeds 99999999999999999999: expected an integer in 1...1000"),
+        Case(inputClass: "overflowing integers", arguments: compare(["--jobs", "-1"]), expected: "--jobs -1: expected an integer in 1...256"),
+        Case(inputClass: "overflowing integers", arguments: compare(["--sweep", "lr=1e-3..1e-1:99999999999999999999"]), expected: "K='99999999999999999999': expected an integer in 2...1000"),
+        Case(inputClass: "unallocatable sizes", arguments: compare(["--sweep", "lr=1e-4..1e-1:1000", "--sweep", "momentum=0..0.9:1000"], optimizer: "sgd"),
+             expected: "--sweep: the grids multiply to more than 1000 points per optimizer"),
+        Case(inputClass: "safetensors headers", arguments: ["train", "--set", "epochs=1", "--db", "DIR/runs.sqlite"], expected: "DIR/runs.sqlite: not an SQLite database",
+             setup: { try write("id,loss\n1,0.5\n", $0 + "/runs.sqlite") }),
+        Case(inputClass: "safetensors headers", arguments: ["train", "--set", "epochs=1", "--db", "DIR/runs.sqlite"], expected: "DIR/runs.sqlite: ",
+             setup: { try write(Array("SQLite format 3\0".utf8) + [UInt8](repeating: 0xEE, count: 4096), $0 + "/runs.sqlite") }),
+        Case(inputClass: "checkpoint destinations", arguments: compare([]), expected: "DIR/out/runs.sqlite: an SQLite database that is not a Gradus experiment database",
+             setup: { dir in
+                 try FileManager.default.createDirectory(atPath: dir + "/out", withIntermediateDirectories: false)
+                 try SQLiteConnection(path: dir + "/out/runs.sqlite", create: true).execute("CREATE TABLE results (loss REAL); INSERT INTO results VALUES (0.5)") }),
+        Case(inputClass: "checkpoint destinations", arguments: compare([]), expected: "--out DIR/out: exists and is not a folder",
+             setup: { try write("notes\n", $0 + "/out") }),
+        Case(inputClass: "deep YAML", arguments: ["compare", "DIR/deep.yaml", "--out", "DIR/out"], expected: "DIR/deep.yaml: the document nests about 5000 levels deep, expected at most 64",
+             setup: { try write("tasks: " + String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000) + "\n", $0 + "/deep.yaml") }),
+        Case(inputClass: "misleading messages", arguments: ["compare", "DIR/spec.yaml", "--out", "DIR/out"], expected: "DIR/spec.yaml: unknown key 'budget'",
+             setup: { try write("optimizers: [adam]\ntasks: [digits-mlp]\nbudget: 10\n", $0 + "/spec.yaml") }),
+        Case(inputClass: "misleading messages", arguments: compare([], optimizer: "nope"), expected: "--optimizer nope: unknown"),
+        Case(inputClass: "misleading messages", arguments: ["compare", "--optimizer", "adam", "--task", "imagenet", "--out", "DIR/out"],
+             expected: "--task imagenet: unknown task (expected one of: digits-mlp, digits-lenet, rosenbrock"),
+        Case(inputClass: "misleading messages", arguments: compare(["--sweep", "beta9=0.1..0.9:3"]), expected: "--sweep beta9=0.1..0.9:3: gradus.adam has no hyperparameter 'beta9'"),
+        Case(inputClass: "misleading messages", arguments: compare(["--target", "accuracy=0.9"]), expected: "--target accuracy=0.9: unknown metric 'accuracy'"),
+        Case(inputClass: "misleading messages", arguments: compare(["--set", "validation_fraction=0.5"]), expected: "use --validation-fraction"),
+        Case(inputClass: "misleading messages", arguments: compare(["--set", "epoch=3"]), expected: "unknown configuration key 'epoch'"),
+        Case(inputClass: "misleading messages", arguments: ["compare", "--optimizer", "adam:route.matrix=muon", "--task", "rosenbrock", "--out", "DIR/out"],
+             expected: "route.matrix applies to training tasks only"),
+        Case(inputClass: "misleading messages", arguments: ["report", "DIR"], expected: "DIR: no runs.sqlite (expected a folder written by gradus compare --out)"),
+        Case(inputClass: "misleading messages", arguments: ["report", "DIR"], expected: "holds no comparison",
+             setup: { dir in _ = try ExperimentDatabase(path: dir + "/runs.sqlite") }),
+        Case(inputClass: "silent acceptances", arguments: ["train", "--run-id", "3"], expected: "--run-id needs --db"),
+        Case(inputClass: "silent acceptances", arguments: ["train", "--db", "DIR/runs.sqlite", "--run-id", "99"], expected: "DIR/runs.sqlite: no run with id 99",
+             setup: { dir in _ = try ExperimentDatabase(path: dir + "/runs.sqlite") }),
     ]
+
+    /// `gradus compare` of adam (or `optimizer`) on digits-mlp into DIR/out, plus `extra`.
+    static func compare(_ extra: [String], optimizer: String = "adam") -> [String] {
+        ["compare", "--optimizer", optimizer, "--task", "digits-mlp", "--seeds", "1", "--set", "epochs=1", "--out", "DIR/out"] + extra
+    }
 
     func testEveryBadInputIsOneLineWithStatus1AndDamagesNothing() throws {
         _ = BadInputTests.checkpoints

@@ -10,7 +10,7 @@ final class FaultTests: XCTestCase {
     var environment: [String: String] { BadInputTests.environment() }
 
     /// An optimizer plugin doing plain SGD (lr 0.05) that runs `fault` at step `at`.
-    func faultyPlugin(_ id: String, at step: Int, fault: String) throws -> String {
+    static func faultyPlugin(_ id: String, at step: Int, fault: String) throws -> String {
         let source = "#include <stdlib.h>\n#include <math.h>\n" + TestSupport.probeOptimizer(id: id, capabilities: "0", slots: [], step: """
             if (c->step == \(step)) { \(fault) }
             for (uint32_t i = 0; i < g->count; i++) {
@@ -109,7 +109,7 @@ final class FaultTests: XCTestCase {
     /// Weights that turn non-finite on the last batch of an epoch (the loss of that batch was
     /// still finite) are never written over the last good checkpoint, which the error names.
     func testNonFiniteWeightsAreNeverCheckpointed() throws {
-        let plugin = try faultyPlugin("acme.nan_weights", at: 23, fault: "GRADUS_ARRAY_AT(const gradus_param, g->params, 0)->value->data[0] = NAN;")
+        let plugin = try FaultTests.faultyPlugin("acme.nan_weights", at: 23, fault: "GRADUS_ARRAY_AT(const gradus_param, g->params, 0)->value->data[0] = NAN;")
         let dir = try TestSupport.temporaryDirectory()
         let ck = dir + "/ck.safetensors"
         let (status, out, err) = try TestSupport.run(gradus, ["train", "--plugin", plugin, "--set", "optimizer=acme.nan_weights", "--set", "epochs=2",
@@ -149,14 +149,14 @@ final class FaultTests: XCTestCase {
     }
 
     func testPluginsCheckReportsACrashingAndAHangingPluginAndStillSummarises() throws {
-        let crashing = try faultyPlugin("acme.crash", at: 6, fault: "abort();")
+        let crashing = try FaultTests.faultyPlugin("acme.crash", at: 6, fault: "abort();")
         let (status, out, err) = try TestSupport.run(gradus, ["plugins", "check", crashing], environment: environment)
         XCTAssertEqual(status, 1)
         XCTAssertTrue(out.contains("FAIL  acme.crash: save and load mid-run equals a continuous run — crashed: SIGABRT in step\n"), out)
         XCTAssertTrue(out.contains("PASS  acme.crash: zero gradient is a no-op"), "checks that take fewer steps still pass:\n\(out)")
         XCTAssertTrue(err.hasPrefix("gradus: error: ") && err.hasSuffix(" check(s) failed\n"), err)
 
-        let hanging = try faultyPlugin("acme.hang", at: 1, fault: "for (volatile int spin = 1; spin;) {}")
+        let hanging = try FaultTests.faultyPlugin("acme.hang", at: 1, fault: "for (volatile int spin = 1; spin;) {}")
         let started = Date()
         let (hangStatus, hangOut, _) = try TestSupport.run(gradus, ["plugins", "check", hanging, "--timeout", "1"], environment: environment, timeout: 120)
         XCTAssertEqual(hangStatus, 1)
@@ -178,7 +178,7 @@ final class FaultTests: XCTestCase {
     }
 
     func testACrashInTrainingNamesThePluginAndKeepsTheLastCheckpoint() throws {
-        let plugin = try faultyPlugin("acme.late_crash", at: 30, fault: "abort();")
+        let plugin = try FaultTests.faultyPlugin("acme.late_crash", at: 30, fault: "abort();")
         let dir = try TestSupport.temporaryDirectory()
         let ck = dir + "/ck.safetensors"
         let (status, _, err) = try TestSupport.run(gradus, ["train", "--plugin", plugin, "--set", "optimizer=acme.late_crash",
@@ -205,7 +205,7 @@ final class FaultTests: XCTestCase {
     }
 
     func testABarePluginNameIsRelativeToTheWorkingDirectoryAndEvalNeedsNoOptimizer() throws {
-        let plugin = try faultyPlugin("acme.sgd", at: -1, fault: "")
+        let plugin = try FaultTests.faultyPlugin("acme.sgd", at: -1, fault: "")
         let dir = (plugin as NSString).deletingLastPathComponent, name = (plugin as NSString).lastPathComponent
         let ck = dir + "/ck.safetensors"
         let (status, _, err) = try TestSupport.run(gradus, ["train", "--plugin", name, "--set", "optimizer=acme.sgd", "--set", "epochs=2",

@@ -118,7 +118,7 @@ public struct Dataset {
         let nTest = Int((testFraction * Double(count)).rounded())
         guard nTest >= 1, nTest < count else {
             let key = stream == "split" ? "test_fraction" : "validation_fraction"
-            throw GradusError("\(name): \(count) rows with \(key)=\(testFraction) leave \(count - nTest) for training and \(nTest) held out; expected at least one in each (more rows, or another \(key))")
+            throw GradusError("\(name): \(count) rows with \(key)=\(testFraction) leave \(count - nTest) for training and \(nTest) for \(stream == "split" ? "testing" : "validation"); expected at least one in each (more rows, or another \(key))")
         }
         func subset(_ idx: ArraySlice<Int>, _ suffix: String) throws -> Dataset {
             let (x, y) = batch(idx)

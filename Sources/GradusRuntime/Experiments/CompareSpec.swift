@@ -96,7 +96,9 @@ public struct SweepSpec: Sendable, Equatable {
             if log, low <= 0 { throw GradusError("--sweep \(text): a log-spaced grid needs LO > 0 (or write :linear)") }
             points = (0..<count).map { i in
                 let t = Double(i) / Double(count - 1)
-                return log ? Foundation.exp(Foundation.log(low) + t * (Foundation.log(high) - Foundation.log(low))) : low + t * (high - low)
+                let v = log ? Foundation.exp(Foundation.log(low) + t * (Foundation.log(high) - Foundation.log(low))) : low + t * (high - low)
+                // 12 significant digits: 1e-3..1e-1:3 gives 0.01, not 0.010000000000000004.
+                return Double(String(format: "%.12g", v)) ?? v
             }
             // Exact end points (exp(log(x)) may be off by an ulp).
             points[0] = low

@@ -9,7 +9,10 @@ public final class Comparison {
     public let directory: String
     public let database: ExperimentDatabase
     /// The program the runs are children of (this executable).
-    public var executable = ChildProcess.currentExecutable
+    public let executable: String
+    /// Each optimizer's description, and its tuning grid (one empty point without sweeps).
+    let schemas: [String: OptimizerSchema]
+    let grids: [String: [[(String, String)]]]
     /// Called after each run ends: (runs done, runs in all, seconds since the start).
     public var progress: ((Int, Int, Double) -> Void)?
     /// Polled before each run starts: a non-zero signal number stops scheduling new runs.
@@ -18,9 +21,18 @@ public final class Comparison {
 
     public static let databaseName = "runs.sqlite"
 
-    public init(options: ComparisonOptions, directory: String) throws {
+    /// Checks the optimizers and sweeps (nothing is written when they are wrong), then opens or
+    /// creates `directory` and its database.
+    public init(options: ComparisonOptions, directory: String, executable: String = ChildProcess.currentExecutable) throws {
         self.options = options
         self.directory = directory
+        self.executable = executable
+        schemas = try Comparison.describe(options, executable: executable)
+        var grids: [String: [[(String, String)]]] = [:]
+        for spec in options.optimizers where grids[spec.label] == nil {
+            if let schema = schemas[spec.id], schema.failure == nil { grids[spec.label] = try options.grid(for: schema) } else { grids[spec.label] = [[]] }
+        }
+        self.grids = grids
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
             guard isDirectory.boolValue else { throw GradusError("--out \(directory): exists and is not a folder") }
@@ -34,7 +46,7 @@ public final class Comparison {
 
     /// Describes each optimizer through a child `gradus plugins info --json` (an unknown id is an
     /// error before anything runs; a library that crashes fails only that optimizer's runs).
-    public func schemas() throws -> [String: OptimizerSchema] {
+    static func describe(_ options: ComparisonOptions, executable: String) throws -> [String: OptimizerSchema] {
         var out: [String: OptimizerSchema] = [:]
         for spec in options.optimizers where out[spec.id] == nil {
             let outcome = try ChildProcess.run(executable, ["plugins", "info"] + options.pluginArguments + [spec.id, "--json"], timeout: 120)
@@ -67,11 +79,6 @@ public final class Comparison {
     /// best values. Returns the run count (done, in all).
     @discardableResult
     public func run() throws -> (done: Int, total: Int) {
-        let schemas = try schemas()
-        var grids: [String: [[(String, String)]]] = [:]
-        for spec in options.optimizers where grids[spec.label] == nil {
-            if let schema = schemas[spec.id], schema.failure == nil { grids[spec.label] = try options.grid(for: schema) } else { grids[spec.label] = [[]] }
-        }
         let tuning = !options.sweeps.isEmpty
         let started = Date()
         var tuneRuns: [ComparisonRun] = []

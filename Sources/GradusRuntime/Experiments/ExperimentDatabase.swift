@@ -9,9 +9,9 @@ public final class ExperimentDatabase {
     public let connection: SQLiteConnection
     public var path: String { connection.path }
 
-    /// Opens (or creates) the database at `path`. An existing file must be a Gradus experiment
-    /// database: anything else is refused untouched.
-    public init(path: String) throws {
+    /// Opens (or, when `create` allows, creates) the database at `path`. An existing file must be
+    /// a Gradus experiment database: anything else is refused untouched.
+    public init(path: String, create: Bool = true) throws {
         var isDirectory: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
         if isDirectory.boolValue { throw GradusError("\(path): is a folder, expected an experiment database file") }
@@ -19,7 +19,8 @@ public final class ExperimentDatabase {
             let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
             if size > 0 { try ExperimentDatabase.checkHeader(path) }
         }
-        connection = try SQLiteConnection(path: path, create: true)
+        guard exists || create else { throw GradusError("\(path): no such experiment database") }
+        connection = try SQLiteConnection(path: path, create: create)
         let tables = try connection.query("SELECT name FROM sqlite_master WHERE type = 'table'").compactMap { $0.first?.string }
         if tables.isEmpty {
             try connection.execute("PRAGMA journal_mode = WAL")

@@ -11,7 +11,7 @@ public final class RunRecorder {
     /// Records into the existing run `runID` (a comparison planned it), or into a new run of
     /// phase `single` described by `single` when `runID` is nil.
     public init(path: String, runID: Int64?, single: () -> ExperimentDatabase.PlannedRun) throws {
-        database = try ExperimentDatabase(path: path)
+        database = try ExperimentDatabase(path: path, create: runID == nil)
         if let runID {
             self.runID = runID
         } else {

@@ -1,0 +1,206 @@
+import Foundation
+import XCTest
+@testable import GradusRuntime
+import GradusTestSupport
+
+/// `gradus compare`, `gradus report` and `--db` through the binary, as a researcher uses them.
+final class CompareTests: XCTestCase {
+    var gradus: String { TestSupport.buildDirectory + "/gradus" }
+    var environment: [String: String] { BadInputTests.environment() }
+
+    func database(_ dir: String) throws -> ExperimentDatabase { try ExperimentDatabase(path: dir + "/runs.sqlite") }
+
+    func column(_ db: ExperimentDatabase, _ sql: String) throws -> [SQLiteValue] { try db.connection.query(sql).map { $0[0] } }
+
+    /// The issue's own example: 6 runs recorded, the table printed from them, the report written;
+    /// the same command again runs nothing; an interrupted run is redone and only it.
+    func testAdamAgainstSGDOnDigitsFillsTheDatabaseAndResumes() throws {
+        let dir = try TestSupport.temporaryDirectory() + "/cmp"
+        let arguments = ["compare", "--optimizer", "adam", "--optimizer", "sgd:lr=0.05,momentum=0.9", "--task", "digits-mlp",
+                         "--seeds", "3", "--set", "epochs=5", "--out", dir, "--jobs", "2"]
+        let (status, out, err) = try TestSupport.run(gradus, arguments, environment: environment)
+        XCTAssertEqual(status, 0, err)
+        let db = try database(dir)
+        let runs = try db.runs()
+        XCTAssertEqual(runs.count, 6)
+        XCTAssertTrue(runs.allSatisfy { $0.status == "finished" && $0.phase == "final" && $0.steps == 5 * 23 }, "\(runs)")
+        XCTAssertEqual(runs.map(\.seed).sorted(), [0, 0, 1, 1, 2, 2], "run k of each optimizer uses seed k")
+        XCTAssertEqual(Set(runs.map(\.optimizerID)), ["gradus.adam", "gradus.sgd"])
+        // Every run stored its resolved configuration, its plugins and every hyperparameter, defaults included.
+        let sgd = try XCTUnwrap(runs.first { $0.optimizer.hasPrefix("sgd") })
+        let config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try XCTUnwrap(column(db, "SELECT config FROM runs WHERE id = \(sgd.id)").first?.string).utf8)) as? [String: String])
+        XCTAssertEqual(config["epochs"], "5")
+        XCTAssertEqual(config["seed"], "\(sgd.seed)")
+        XCTAssertEqual(config["optimizer.momentum"], "0.9")
+        let hps = try db.connection.query("SELECT name, value FROM hyperparameters WHERE run_id = \(sgd.id) AND component = 'optimizer'")
+        XCTAssertEqual(Dictionary(uniqueKeysWithValues: hps.map { ($0[0].string!, $0[1].string!) })["momentum"], "0.9")
+        XCTAssertEqual(hps.count, 6, "every SGD hyperparameter: lr, momentum, dampening, weight_decay, nesterov, maximize")
+        XCTAssertEqual(try column(db, "SELECT COUNT(*) FROM metrics WHERE name = 'test_accuracy'").first?.int, 30, "5 epochs × 6 runs")
+        // The table's figures are the database's: mean ± sample sd of the last epoch's test accuracy.
+        for label in ["adam", "sgd:lr=0.05,momentum=0.9"] {
+            let finals = try runs.filter { $0.optimizer == label }.map { try XCTUnwrap(db.series(run: $0.id, "test_accuracy").last?.value) }
+            let text = String(format: "%.4f ± %.4f", Statistics.mean(finals)!, Statistics.standardDeviation(finals)!)
+            XCTAssertTrue(out.split(separator: "\n").contains { $0.hasPrefix(label + " ") && $0.contains(text) }, "\(label) \(text) missing from:\n\(out)")
+        }
+        XCTAssertTrue(out.contains("digits-mlp — test_accuracy, 3 seeds"), out)
+        XCTAssertTrue(out.contains("p="), "the significance column:\n\(out)")
+        let html = try String(contentsOfFile: dir + "/report.html", encoding: .utf8)
+        XCTAssertEqual(html.components(separatedBy: "<svg class=\"chart\"").count - 1, 3, "loss, accuracy and step-time charts")
+        XCTAssertFalse(html.contains("<script") || html.contains("src=") || html.contains("href=") || html.contains("@import"), "self-contained")
+
+        // Again: nothing runs (start times unchanged), the same table.
+        let started = try column(db, "SELECT started_at FROM runs ORDER BY id")
+        let (again, out2, err2) = try TestSupport.run(gradus, arguments, environment: environment)
+        XCTAssertEqual(again, 0, err2)
+        XCTAssertEqual(try column(db, "SELECT started_at FROM runs ORDER BY id"), started)
+        XCTAssertEqual(out2, out)
+
+        // A run killed mid-way (left running with part of its rows) is redone, and only it.
+        try db.connection.execute("UPDATE runs SET status = 'running', steps = NULL WHERE id = 2; DELETE FROM metrics WHERE run_id = 2 AND epoch > 2")
+        let (resumed, out3, err3) = try TestSupport.run(gradus, arguments, environment: environment)
+        XCTAssertEqual(resumed, 0, err3)
+        let after = try column(db, "SELECT started_at FROM runs ORDER BY id")
+        XCTAssertEqual(after.enumerated().filter { $0.offset != 1 }.map(\.element), started.enumerated().filter { $0.offset != 1 }.map(\.element))
+        XCTAssertEqual(try db.runs()[1].status, "finished")
+        XCTAssertEqual(try db.series(run: 2, "test_accuracy").count, 5)
+        // The redone run is deterministic: the same figures (step times aside).
+        func figures(_ table: String) -> [[Substring]] {
+            table.split(separator: "\n").map { $0.split(separator: "  ", omittingEmptySubsequences: true).prefix(3).map { $0 } }
+        }
+        XCTAssertEqual(figures(out3), figures(out))
+    }
+
+    /// A plugin that crashes or hangs fails its own runs, with the reason, and the rest finish.
+    func testACrashingAndAHangingPluginFailOnlyTheirOwnRuns() throws {
+        let crash = try FaultTests.faultyPlugin("acme.crash", at: 3, fault: "abort();")
+        let hang = try FaultTests.faultyPlugin("acme.hang", at: 2, fault: "for (volatile int spin = 1; spin;) {}")
+        let dir = try TestSupport.temporaryDirectory() + "/cmp"
+        let (status, out, err) = try TestSupport.run(gradus, ["compare", "--plugin", crash, "--plugin", hang, "--optimizer", "acme.crash",
+                                                               "--optimizer", "adam", "--optimizer", "acme.hang", "--task", "digits-mlp",
+                                                               "--seeds", "2", "--set", "epochs=1", "--timeout", "5", "--out", dir],
+                                                      environment: environment)
+        XCTAssertEqual(status, 0, err)
+        let runs = try database(dir).runs()
+        XCTAssertEqual(runs.count, 6)
+        for run in runs {
+            switch run.optimizer {
+            case "acme.crash":
+                XCTAssertEqual(run.status, "failed")
+                XCTAssertTrue(run.failure?.hasPrefix("crashed: SIGABRT — fatal: SIGABRT (abort) in plugin acme.crash, call step") ?? false, run.failure ?? "")
+            case "acme.hang":
+                XCTAssertEqual(run.status, "failed")
+                XCTAssertEqual(run.failure, "timed out after 5 s (killed)")
+            default:
+                XCTAssertEqual(run.status, "finished", run.failure ?? "")
+            }
+        }
+        XCTAssertTrue(out.contains("failed: acme.crash, seed 1: crashed: SIGABRT"), out)
+        XCTAssertTrue(out.split(separator: "\n").contains { $0.hasPrefix("adam ") && $0.contains("±") }, out)
+    }
+
+    /// With a sweep, each optimizer is tuned on a validation split carved from the training data
+    /// (the tuning runs never see the test split), and its seeds run at its best value.
+    func testASweepTunesOnValidationAndRunsTheSeedsAtTheBest() throws {
+        let dir = try TestSupport.temporaryDirectory() + "/cmp"
+        let (status, out, err) = try TestSupport.run(gradus, ["compare", "--optimizer", "adam", "--optimizer", "sgd:momentum=0.9", "--task", "digits-mlp",
+                                                               "--task", "quadratic", "--seeds", "2", "--set", "epochs=2", "--set", "steps=40",
+                                                               "--sweep", "lr=1e-3..1e-1:3", "--out", dir], environment: environment)
+        XCTAssertEqual(status, 0, err)
+        let db = try database(dir)
+        let runs = try db.runs()
+        XCTAssertEqual(runs.filter { $0.phase == "tune" }.count, 12, "3 points × 2 optimizers × 2 tasks")
+        XCTAssertEqual(runs.filter { $0.phase == "final" }.count, 2 * 2 + 2, "2 seeds per optimizer on digits, one trace each")
+        for run in runs where run.phase == "tune" && run.task == "digits-mlp" {
+            XCTAssertEqual(try db.series(run: run.id, "val_accuracy").count, 2)
+            XCTAssertTrue(try db.series(run: run.id, "test_accuracy").isEmpty, "tuning runs never evaluate on the test split")
+        }
+        // lr is LOG_SCALE in both schemas: the grid is 1e-3, 1e-2, 1e-1.
+        XCTAssertEqual(Set(runs.compactMap(\.sweep)), ["{\"lr\": \"0.001\"}", "{\"lr\": \"0.01\"}", "{\"lr\": \"0.1\"}"])
+        for task in ["digits-mlp", "quadratic"] {
+            for optimizer in ["adam", "sgd:momentum=0.9"] {
+                let tune = runs.filter { $0.task == task && $0.optimizer == optimizer && $0.phase == "tune" }
+                let metric = task == "quadratic" ? "f" : "val_accuracy"
+                let scored = try tune.map { ($0.sweep!, try XCTUnwrap(db.series(run: $0.id, metric).last?.value)) }
+                let best = task == "quadratic" ? scored.min { $0.1 < $1.1 }! : scored.max { $0.1 < $1.1 }!
+                let finals = runs.filter { $0.task == task && $0.optimizer == optimizer && $0.phase == "final" }
+                XCTAssertFalse(finals.isEmpty)
+                XCTAssertTrue(finals.allSatisfy { $0.sweep == best.0 }, "\(task) \(optimizer): finals at \(finals.map(\.sweep)), best \(best)")
+            }
+        }
+        XCTAssertTrue(out.contains("quadratic — f, 1 run each"), out)
+        let html = try String(contentsOfFile: dir + "/report.html", encoding: .utf8)
+        XCTAssertTrue(html.contains("Tuning: final val accuracy against lr"))
+        XCTAssertTrue(html.contains("Trajectories on quadratic"))
+    }
+
+    /// The report opens in a real browser without console errors, with every chart drawn.
+    func testTheReportRendersInChromium() throws {
+        guard let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            XCTFail("chromium is not installed: bash .ci/setup installs it (Debian's chromium package)")
+            return
+        }
+        let dir = try TestSupport.temporaryDirectory() + "/cmp"
+        let (status, _, err) = try TestSupport.run(gradus, ["compare", "--optimizer", "adam", "--optimizer", "sgd:lr=0.05,momentum=0.9",
+                                                             "--task", "digits-mlp", "--task", "beale", "--seeds", "2", "--set", "epochs=2",
+                                                             "--set", "steps=60", "--target", "test_accuracy=0.9", "--target", "f=0.5", "--out", dir],
+                                                    environment: environment)
+        XCTAssertEqual(status, 0, err)
+        var env = environment
+        env["HOME"] = try TestSupport.temporaryDirectory()
+        let flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--enable-logging=stderr", "--v=0",
+                     "--user-data-dir=\(try TestSupport.temporaryDirectory())"]
+        let (shown, dom, log) = try TestSupport.run(chromium, flags + ["--dump-dom", "file://\(dir)/report.html"], environment: env, timeout: 120)
+        XCTAssertEqual(shown, 0, log)
+        XCTAssertFalse(log.split(separator: "\n").contains { $0.contains("CONSOLE") }, "console messages:\n\(log)")
+        // digits-mlp: loss, accuracy, step time; beale: f, trajectories; across tasks: the performance profile.
+        XCTAssertEqual(dom.components(separatedBy: "<svg class=\"chart\"").count - 1, 6, dom.prefix(2000).description)
+        XCTAssertTrue(dom.contains("Performance profile"))
+        let png = try TestSupport.temporaryDirectory() + "/report.png"
+        let (shot, _, shotLog) = try TestSupport.run(chromium, flags + ["--hide-scrollbars", "--window-size=1280,2400", "--screenshot=\(png)",
+                                                                        "file://\(dir)/report.html"], environment: env, timeout: 120)
+        XCTAssertEqual(shot, 0, shotLog)
+        let image = try Data(contentsOf: URL(fileURLWithPath: png))
+        XCTAssertEqual(Array(image.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], "a PNG")
+    }
+
+    /// `train --db` and `trace --db` record single runs: configuration, plugins, every
+    /// hyperparameter, status, each epoch's (step's) metrics; a failure is recorded with its reason.
+    func testTrainAndTraceRecordSingleRuns() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let path = dir + "/runs.sqlite"
+        let (status, out, err) = try TestSupport.run(gradus, ["train", "--set", "epochs=2", "--set", "optimizer.lr=0.002", "--db", path], environment: environment)
+        XCTAssertEqual(status, 0, err)
+        let db = try ExperimentDatabase(path: path)
+        let run = try XCTUnwrap(try db.runs().first)
+        XCTAssertEqual(run.status, "finished")
+        XCTAssertEqual(run.phase, "single")
+        XCTAssertEqual(run.steps, 46)
+        // The printed figures, parsed by Swift (Foundation's JSON parser may round the last digit).
+        let printed = out.split(separator: "\n").prefix(2).compactMap { line in
+            line.components(separatedBy: "\"test_accuracy\": ").last?.split(separator: ",").first.flatMap { Double($0) }
+        }
+        XCTAssertEqual(try db.series(run: run.id, "test_accuracy").map(\.value), printed)
+        XCTAssertEqual(try db.series(run: run.id, "test_accuracy").map(\.step), [23, 46])
+        let adam = try TestSupport.builtinRegistry().require("adam", kind: .optimizer)
+        let hps = try db.connection.query("SELECT name, value FROM hyperparameters WHERE run_id = \(run.id)")
+        XCTAssertEqual(Set(hps.map { $0[0].string! }), Set(adam.hyperparameters.map(\.id)))
+        XCTAssertEqual(hps.first { $0[0].string == "lr" }?[1].string, "0.002")
+
+        let (diverged, _, _) = try TestSupport.run(gradus, ["train", "--set", "epochs=1", "--set", "optimizer=sgd", "--set", "optimizer.lr=1e30", "--db", path],
+                                                   environment: environment)
+        XCTAssertEqual(diverged, 1)
+        let failed = try XCTUnwrap(try db.runs().last)
+        XCTAssertEqual(failed.status, "failed")
+        XCTAssertTrue(failed.failure?.contains("diverged") ?? false, failed.failure ?? "")
+
+        let (traced, _, traceErr) = try TestSupport.run(gradus, ["trace", "--optimizer", "sgd", "--function", "quadratic", "--steps", "10", "--set", "lr=0.1", "--db", path],
+                                                        environment: environment)
+        XCTAssertEqual(traced, 0, traceErr)
+        let trace = try XCTUnwrap(try db.runs().last)
+        XCTAssertEqual(trace.taskKind, "trace")
+        XCTAssertEqual(try db.series(run: trace.id, "f").count, 11, "steps 0 to 10")
+        // SGD on ½(x² + 10y²) with lr 0.1 from (1, 1): x ← 0.9x, y ← 0·y.
+        XCTAssertEqual(try db.series(run: trace.id, "x[0]").last!.value, Foundation.pow(0.9, 10), accuracy: 1e-6)
+        XCTAssertEqual(try db.series(run: trace.id, "x[1]").last!.value, 0, accuracy: 1e-6)
+    }
+}
