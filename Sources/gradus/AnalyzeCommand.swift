@@ -173,6 +173,10 @@ extension Analyze {
                 let second = try Checkpoint(contentsOf: b)
                 let setup = try AnalysisSetup.load(a, registry: plugins.registry())
                 try LinearInterpolation.checkCompatible(setup.checkpoint, a, second, b)
+                let differences = LinearInterpolation.dataDifferences(setup.checkpoint.config, second.config)
+                if !differences.isEmpty {
+                    printError("warning: \(b) was trained with \(differences.joined(separator: ", ")); every row evaluated comes from \(a)'s configuration, so its test split may hold rows \(b) trained on")
+                }
                 let selection = try Analyze.rows(batch, of: setup.train)
                 let path = try LinearInterpolation.run(model: setup.model, a: setup.checkpoint, b: second,
                                                        trainRows: try selection.rows(of: setup.train), test: setup.test, steps: steps)

@@ -14,18 +14,19 @@ final class AnalyzeCommandTests: XCTestCase {
         return env
     }
 
-    /// Checkpoints of a digits MLP 64-3-10 after 1 and 2 epochs (same seed and split) and of a
-    /// 64-4-10, written once by `gradus train --checkpoint`.
-    static let checkpoints: (one: String, two: String, wider: String) = {
+    /// Checkpoints of a digits MLP 64-3-10 after 1 and 2 epochs (same seed and split), of a 64-4-10,
+    /// and of a 64-3-10 with seed 1 (another split), written once by `gradus train --checkpoint`.
+    static let checkpoints: (one: String, two: String, wider: String, otherSeed: String) = {
         let dir = try! TestSupport.temporaryDirectory()
-        func train(_ hidden: Int, epochs: Int, _ name: String) -> String {
+        func train(_ hidden: Int, epochs: Int, seed: Int = 0, _ name: String) -> String {
             let path = dir + "/\(name).safetensors"
-            let (status, _, err) = try! TestSupport.run(gradus, ["train", "--set", "model.hidden=\(hidden)", "--set", "epochs=\(epochs)", "--checkpoint", path],
+            let (status, _, err) = try! TestSupport.run(gradus, ["train", "--set", "model.hidden=\(hidden)", "--set", "epochs=\(epochs)", "--set", "seed=\(seed)",
+                                                                 "--checkpoint", path],
                                                         environment: environment())
             XCTAssertEqual(status, 0, err)
             return path
         }
-        return (train(3, epochs: 1, "one"), train(3, epochs: 2, "two"), train(4, epochs: 1, "wider"))
+        return (train(3, epochs: 1, "one"), train(3, epochs: 2, "two"), train(4, epochs: 1, "wider"), train(3, epochs: 1, seed: 1, "seed1"))
     }()
 
     /// Runs `gradus analyze ARGS`, expects success and returns the one JSON object printed.
@@ -84,6 +85,13 @@ final class AnalyzeCommandTests: XCTestCase {
         let same = try analyze(["interpolate", two, two, "--steps", "2"])
         XCTAssertEqual(same["train_barrier"] as? Double, 0)
         XCTAssertEqual(Set(try XCTUnwrap(same["test_loss"] as? [Double])), [eval["test_loss"] as! Double])
+
+        // Another seed is another split: allowed, with a warning on stderr and the JSON on stdout.
+        let (warned, warnedOut, warning) = try TestSupport.run(Self.gradus, ["analyze", "interpolate", one, Self.checkpoints.otherSeed, "--steps", "1"],
+                                                               environment: Self.environment())
+        XCTAssertEqual(warned, 0, warning)
+        XCTAssertEqual(warning, "gradus: warning: \(Self.checkpoints.otherSeed) was trained with seed=1 (A: 0); every row evaluated comes from \(one)'s configuration, so its test split may hold rows \(Self.checkpoints.otherSeed) trained on\n")
+        XCTAssertNotNil(try JSONSerialization.jsonObject(with: Data(warnedOut.utf8)) as? [String: Any])
 
         let ntk = try analyze(["ntk", one, "--samples", "4"])
         let kernel = try XCTUnwrap(ntk["kernel"] as? [[Double]])

@@ -334,6 +334,33 @@ final class AnalysisTests: XCTestCase {
         XCTAssertEqual(ntk.eigenvalues.reduce(0, +), ntk.trace, accuracy: 1e-5 * ntk.trace)
     }
 
+    /// Householder + bisection against LAPACK on a random symmetric matrix, and on matrices with
+    /// known spectra: all ones (n, then zeros) and a diagonal.
+    func testDenseSymmetricEigenvaluesMatchLAPACK() throws {
+        var rng = RandomStream(seed: 4, stream: "matrix")
+        let n = 30
+        var m = [[Double]](repeating: [Double](repeating: 0, count: n), count: n)
+        for i in 0..<n { for j in 0...i { let v = Double(rng.normal()); m[i][j] = v; m[j][i] = v } }
+        var w = [Float](repeating: 0, count: n), v = [Float](repeating: 0, count: n * n)
+        try LAPACK.symmetricEigen(m.flatMap { $0.map(Float.init) }, n: n, w: &w, v: &v)
+        for (got, want) in zip(SymmetricEigenvalues.of(m), w.reversed()) { XCTAssertEqual(got, Double(want), accuracy: 1e-5) }
+        let ones = SymmetricEigenvalues.of([[Double]](repeating: [Double](repeating: 1, count: 5), count: 5))
+        for (got, want) in zip(ones, [5.0, 0, 0, 0, 0]) { XCTAssertEqual(got, want, accuracy: 1e-12) }
+        for (got, want) in zip(SymmetricEigenvalues.of([[2, 0, 0], [0, -1, 0], [0, 0, 7]]), [7.0, 2, -1]) { XCTAssertEqual(got, want, accuracy: 1e-14) }
+        XCTAssertEqual(SymmetricEigenvalues.of([[3]]), [3])
+    }
+
+    /// Interpolating runs of different seeds is allowed, but their data settings are reported: the
+    /// rows come from A's split.
+    func testInterpolationNamesDataSettingsThatDiffer() throws {
+        var a = TrainConfig(), b = TrainConfig()
+        XCTAssertEqual(LinearInterpolation.dataDifferences(a, b), [])
+        b.seed = 1
+        b.normalize = "none"
+        a.epochs = 3
+        XCTAssertEqual(LinearInterpolation.dataDifferences(a, b), ["normalize=none (A: standardize)", "seed=1 (A: 0)"])
+    }
+
     func testTangentKernelRefusesAJacobianLargerThanMemory() {
         XCTAssertThrowsError(try TangentKernel.checkSize(samples: 16, classes: 10, parameters: 1_000_000_000, memory: 8 << 30)) {
             XCTAssertEqual("\($0)", "ntk: the Jacobian of 16 samples × 10 classes by 1000000000 parameters needs 610351 MiB of float32, more than half of this machine's 8192 MiB; expected fewer samples")

@@ -53,6 +53,18 @@ public enum LinearInterpolation {
         }
     }
 
+    /// The data settings (dataset, labels, seed, test_fraction, normalize) in which B's configuration
+    /// differs from A's, as "key=B's value (A: A's value)": the rows evaluated are A's split, which
+    /// may then hold B's training rows in A's test split (a different seed re-splits the data).
+    public static func dataDifferences(_ a: TrainConfig, _ b: TrainConfig) -> [String] {
+        let keys: Set<String> = ["dataset", "labels", "seed", "test_fraction", "normalize"]
+        let pa = Dictionary(TrainConfigParsing.pairs(a).filter { keys.contains($0.0) }, uniquingKeysWith: { $1 })
+        let pb = Dictionary(TrainConfigParsing.pairs(b).filter { keys.contains($0.0) }, uniquingKeysWith: { $1 })
+        return keys.sorted().compactMap { key in
+            pa[key] == pb[key] ? nil : "\(key)=\(pb[key] ?? "none") (A: \(pa[key] ?? "none"))"
+        }
+    }
+
     /// (1 − α)·a + α·b, computed as a + α·(b − a) in float32 so that α = 0 gives a, a == b gives
     /// a for every α, and α = 1 gives b (taken as is), bit for bit.
     public static func blend(_ a: Tensor, _ b: Tensor, _ alpha: Double) -> Tensor {

@@ -15,7 +15,7 @@ public struct TangentKernel: Sendable {
     public let parameters: Int
     /// Θ, samples × samples, symmetric positive semi-definite.
     public let kernel: [[Double]]
-    /// Θ's eigenvalues, descending (LAPACK's symmetric eigensolver, double precision inside).
+    /// Θ's eigenvalues, descending (`SymmetricEigenvalues`, double precision).
     public let eigenvalues: [Double]
     public var trace: Double { (0..<samples).reduce(0) { $0 + kernel[$1][$1] } }
 
@@ -74,10 +74,7 @@ public struct TangentKernel: Sendable {
             }
         }
         guard kernel.allSatisfy({ $0.allSatisfy(\.isFinite) }) else { throw GradusError("ntk: the kernel holds a non-finite value (the logits' gradients overflow)") }
-        let flat = kernel.flatMap { $0.map(Float.init) }
-        var w = [Float](repeating: 0, count: n), vectors = [Float](repeating: 0, count: n * n)
-        try LAPACK.symmetricEigen(flat, n: n, w: &w, v: &vectors)
-        return TangentKernel(samples: n, classes: c, parameters: p, kernel: kernel, eigenvalues: w.reversed().map(Double.init))
+        return TangentKernel(samples: n, classes: c, parameters: p, kernel: kernel, eigenvalues: SymmetricEigenvalues.of(kernel))
     }
 
     public var jsonFields: [(String, String)] {
