@@ -43,7 +43,7 @@ struct Analyze: ParsableCommand {
         return train.count
     }
 
-    static func print(_ fields: [(String, String)]) { StandardOutput.line(JSONText.object(fields)) }
+    static func emit(_ fields: [(String, String)]) { StandardOutput.line(JSONText.object(fields)) }
 }
 
 extension Analyze {
@@ -62,7 +62,7 @@ extension Analyze {
         @Option(parsing: .unconditional, help: "How many of the largest eigenvalues (default 3, at most the number of parameters).") var top: String?
         @Flag(help: "Also estimate the trace (Hutchinson, Rademacher probes).") var trace = false
         @Option(parsing: .unconditional, help: "Training rows: N (the first N, default 512) or all.") var batch: String?
-        @Option(parsing: .unconditional, help: "Hutchinson probes with --trace (default 100).") var probes: String = "100"
+        @Option(parsing: .unconditional, help: "Hutchinson probes with --trace (default 100).") var probes: String?
         @Option(parsing: .unconditional, help: "Lanczos iterations (default min(n, max(2·top + 10, 30))).") var iterations: String?
         @Option(parsing: .unconditional, help: "Seed of the Lanczos start vector and the probes.") var seed: String = "0"
         @Option(help: "A test function to analyse instead of a checkpoint.") var function: String?
@@ -97,9 +97,10 @@ extension Analyze {
                 let n = hessian.dimension
                 let top = try top.map { try Analyze.integer($0, "--top", 1...n, "at most the number of parameters") } ?? min(3, n)
                 let iterations = try self.iterations.map { try Analyze.integer($0, "--iterations", top...n, "at least --top, at most the number of parameters") }
-                let probes = try Analyze.integer(self.probes, "--probes", 1...1_000_000)
+                if !trace, let probes { throw GradusError("--probes \(probes): applies only with --trace") }
+                let probes = try Analyze.integer(self.probes ?? "100", "--probes", 1...1_000_000)
                 let spectrum = try HessianSpectrum.compute(hessian, top: top, iterations: iterations, traceProbes: trace ? probes : nil, seed: seed)
-                Analyze.print(context + spectrum.jsonFields)
+                Analyze.emit(context + spectrum.jsonFields)
             }
         }
 
@@ -126,7 +127,7 @@ extension Analyze {
         @OptionGroup var plugins: PluginOptions
         @Argument(help: "A checkpoint written by gradus train --checkpoint.") var checkpoint: String
         @Option(parsing: .unconditional, help: "1 (a curve) or 2 (a grid).") var dims: String = "1"
-        @Option(parsing: .unconditional, help: "Points per axis, odd so that 0 is one of them (default 21).") var steps: String = "21"
+        @Option(parsing: .unconditional, help: "Points per axis, odd so that 0 is one of them (default 21; at most 1001, or 201 with --dims 2).") var steps: String = "21"
         @Option(parsing: .unconditional, help: "The coordinates run from -span to span (default 1).") var span: String = "1"
         @Option(parsing: .unconditional, help: "Seed of the directions.") var seed: String = "0"
         @Option(parsing: .unconditional, help: "Training rows: N (the first N, default 512) or all.") var batch: String?
@@ -136,8 +137,9 @@ extension Analyze {
                 guard let dims = Int(self.dims.trimmingCharacters(in: .whitespaces)), dims == 1 || dims == 2 else {
                     throw GradusError("--dims \(self.dims): expected 1 (a curve) or 2 (a grid)")
                 }
-                guard let steps = Int(self.steps.trimmingCharacters(in: .whitespaces)), steps >= 3, steps <= LossLandscape.maxSteps, steps % 2 == 1 else {
-                    throw GradusError("--steps \(self.steps): expected an odd integer in 3...\(LossLandscape.maxSteps) (odd so that 0 is a point)")
+                let most = dims == 1 ? LossLandscape.maxSteps : LossLandscape.maxGridSteps
+                guard let steps = Int(self.steps.trimmingCharacters(in: .whitespaces)), steps >= 3, steps <= most, steps % 2 == 1 else {
+                    throw GradusError("--steps \(self.steps): expected an odd integer in 3...\(most)\(dims == 2 ? " with --dims 2" : "") (odd so that 0 is a point)")
                 }
                 guard let span = Double(self.span.trimmingCharacters(in: .whitespaces)), span.isFinite, span > 0 else {
                     throw GradusError("--span \(self.span): expected a finite number > 0")
@@ -150,7 +152,7 @@ extension Analyze {
                                ("span", JSONText.number(span)), ("seed", "\(seed)")]
                 let result = dims == 1 ? try LossLandscape.curve(objective, steps: steps, span: span, seed: seed).jsonFields
                                        : try LossLandscape.surface(objective, steps: steps, span: span, seed: seed).jsonFields
-                Analyze.print(context + result)
+                Analyze.emit(context + result)
             }
         }
     }
@@ -180,7 +182,7 @@ extension Analyze {
                 let selection = try Analyze.rows(batch, of: setup.train)
                 let path = try LinearInterpolation.run(model: setup.model, a: setup.checkpoint, b: second,
                                                        trainRows: try selection.rows(of: setup.train), test: setup.test, steps: steps)
-                Analyze.print([("a", JSONText.string(a)), ("b", JSONText.string(b)), ("rows", "\(Analyze.rowCount(selection, setup.train))"),
+                Analyze.emit([("a", JSONText.string(a)), ("b", JSONText.string(b)), ("rows", "\(Analyze.rowCount(selection, setup.train))"),
                                ("test_rows", "\(setup.test.count)")] + path.jsonFields)
             }
         }
@@ -201,7 +203,7 @@ extension Analyze {
                 let n = try Analyze.integer(samples, "--samples", 1...setup.test.count, "the rows of the test split")
                 let (x, _) = setup.test.batch(Array(0..<n)[...])
                 let kernel = try TangentKernel.compute(setup.model, inputs: x)
-                Analyze.print([("checkpoint", JSONText.string(checkpoint))] + kernel.jsonFields)
+                Analyze.emit([("checkpoint", JSONText.string(checkpoint))] + kernel.jsonFields)
             }
         }
     }

@@ -132,6 +132,8 @@ final class AnalyzeCommandTests: XCTestCase {
             (["landscape", one, "--span", "inf"], "--span inf: expected a finite number > 0"),
             (["landscape", one, "--steps", "-1"], "--steps -1: expected an odd integer in 3...1001 (odd so that 0 is a point)"),
             (["landscape", one, "--steps", "4"], "--steps 4: expected an odd integer in 3...1001"),
+            (["landscape", one, "--dims", "2", "--steps", "1001"], "--steps 1001: expected an odd integer in 3...201 with --dims 2"),
+            (["hessian", one, "--probes", "10"], "--probes 10: applies only with --trace"),
             (["landscape", one, "--batch", "0"], "--batch 0: expected an integer in 1...1438"),
             (["interpolate", one, one, "--steps", "-1"], "--steps -1: expected an integer in 1...10000"),
             (["interpolate", one, wider], "\(wider): model.arch=mlp, model.hidden=4, normalizer=none differs from \(one): model.arch=mlp, model.hidden=3, normalizer=none; expected two checkpoints of the same architecture and shapes"),

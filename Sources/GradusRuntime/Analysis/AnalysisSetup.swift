@@ -3,7 +3,8 @@ import GradusNN
 
 /// A checkpoint made ready for `gradus analyze`: the model of its configuration holding the saved
 /// weights and normalizer buffers, and the configuration's training and test splits (the same
-/// seeded split and standardisation as the run that wrote it).
+/// seeded split and standardisation as the run that wrote it). Pruning masks play no part: pruned
+/// weights are the zeros saved in the file, and the analyses treat them like any other weight.
 public struct AnalysisSetup {
     public let path: String
     public let checkpoint: Checkpoint

@@ -26,7 +26,7 @@ public struct HessianOperator {
 /// Investigation into Neural Net Optimization via Hessian Eigenvalue Density") and Yao et al. 2020
 /// ("PyHessian: Neural Networks Through the Lens of the Hessian").
 public struct HessianSpectrum: Sendable {
-    /// The largest eigenvalues, descending.
+    /// The largest eigenvalues (algebraically: a negative one counts below every positive one), descending.
     public let eigenvalues: [Double]
     /// Lanczos iterations done (Hessian-vector products spent on the eigenvalues).
     public let iterations: Int

@@ -29,8 +29,10 @@ public struct LandscapeSurface: Sendable {
 /// Slices of the loss landscape around a model's weights (Li et al. 2018, see `FilterNormalization`),
 /// evaluated by `ModelObjective` (eval mode, the objective's rows).
 public enum LossLandscape {
-    /// The largest number of points per axis.
+    /// The largest number of points of a curve.
     public static let maxSteps = 1001
+    /// The largest number of points per axis of a grid (201² evaluations).
+    public static let maxGridSteps = 201
 
     /// `steps` evenly spaced coordinates from −span to span; the middle one is exactly 0.
     public static func coordinates(steps: Int, span: Double) -> [Double] {
