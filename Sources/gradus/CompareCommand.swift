@@ -32,6 +32,7 @@ struct Compare: ParsableCommand {
     @Option(parsing: .unconditional, help: "Seconds a run may take before it is killed and recorded as failed (default 3600).") var timeout: String?
     @Option(name: .customLong("validation-fraction"), help: "The share of the training split that scores tuning runs (default 0.2).")
     var validationFraction: String?
+    @Option(help: "Write TensorBoard event files here, one subfolder per run (task/optimizer/phase-seed).") var tensorboard: String?
     @Flag(name: .customLong("retry-failed"), help: "Run failed runs again instead of keeping their failure.") var retryFailed = false
     @Flag(name: .customLong("no-report"), help: "Do not write report.html.") var noReport = false
 
@@ -93,6 +94,7 @@ struct Compare: ParsableCommand {
             throw GradusError("--target: give at most one target for training tasks and one (f=...) for test functions")
         }
         options.retryFailed = retryFailed
+        options.tensorboard = tensorboard.map(Compare.absolute)
         options.pluginArguments = plugins.pluginPaths.flatMap { ["--plugin-path", Compare.absolute($0)] }
             + plugins.pluginFiles.flatMap { ["--plugin", Compare.absolute($0)] } + (plugins.allowInsecure ? ["--allow-insecure-plugins"] : [])
         // Settings: steps/start go to traces, seed is the base seed, the rest must be training keys.

@@ -24,6 +24,8 @@ struct Trace: ParsableCommand {
     @Option(help: "Record the trace (configuration, hyperparameters, and f and x at every step) in this SQLite experiment database (docs/EXPERIMENTS.md).")
     var db: String?
     @Option(name: .customLong("run-id"), help: .hidden) var runID: String?
+    @Option(help: "Write TensorBoard event files (f at every step) into this folder, created when missing.")
+    var tensorboard: String?
 
     func run() throws {
         try reportingErrors {
@@ -66,11 +68,13 @@ struct Trace: ParsableCommand {
                     for s in scheduled { plugins[s.caller.id] = s.caller.version }
                     try recorder.begin(optimizerID: opt.id, config: config, plugins: plugins, hyperparameters: hp.resolved("optimizer"))
                 }
+                let events = try tensorboard.map { try TensorBoardWriter(directory: $0) }
                 var pending: [(step: Int64, epoch: Int?, values: [(String, Double)])] = []
                 var recordingError: Error?
                 try TraceRunner.run(optimizer: opt, function: fn, start: startPoint, steps: steps, settings: own,
                                     schedules: scheduled) { point in
                     StandardOutput.line(point.jsonLine)
+                    do { try events?.scalars(step: Int64(point.step), [("f", Double(point.f))]) } catch { recordingError = recordingError ?? error }
                     guard recorder != nil else { return }
                     let coordinates = point.x.count <= Trace.recordedCoordinates ? point.x.enumerated().map { ("x[\($0.offset)]", Double($0.element)) } : []
                     pending.append((Int64(point.step), nil, [("f", Double(point.f))] + coordinates))

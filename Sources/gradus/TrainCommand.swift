@@ -18,6 +18,8 @@ struct Train: ParsableCommand {
     @Option(help: "Record the run (its resolved configuration, plugin versions, every hyperparameter, status and each epoch's metrics) in this SQLite experiment database, created when missing (schema: docs/EXPERIMENTS.md).")
     var db: String?
     @Option(name: .customLong("run-id"), help: .hidden) var runID: String?
+    @Option(help: "Write TensorBoard event files (each epoch's metrics as scalars) into this folder, created when missing.")
+    var tensorboard: String?
 
     /// Keys that `--set` may change when resuming; the others would change the run itself
     /// (a new seed re-splits the data, a new batch size moves the position in the epoch).
@@ -68,6 +70,7 @@ struct Train: ParsableCommand {
         if let saved { try saved.restore(into: trainer, source: resume!) }
         try recorder?.begin(optimizerID: trainer.mainStrategy.id, config: TrainConfigParsing.pairs(cfg), plugins: trainer.pluginVersions,
                             hyperparameters: trainer.resolvedHyperparameters)
+        let events = try tensorboard.map { try TensorBoardWriter(directory: $0) }
         let bar = ProgressBar()
         if bar.enabled {
             trainer.onBatch = { epoch, done, total, loss in bar.update(epoch: epoch, epochs: cfg.epochs, done: done, total: total, loss: loss) }
@@ -79,7 +82,10 @@ struct Train: ParsableCommand {
             try trainer.run { m in
                 bar.clear()
                 StandardOutput.line(m.jsonLine)
-                do { try recorder?.record(step: m.step, epoch: m.epoch, m.values) } catch { recordingError = recordingError ?? error }
+                do {
+                    try recorder?.record(step: m.step, epoch: m.epoch, m.values)
+                    try events?.scalars(step: m.step, m.values)
+                } catch { recordingError = recordingError ?? error }
             }
             if let recordingError { throw recordingError }
         } catch let stop as TrainingInterrupted {

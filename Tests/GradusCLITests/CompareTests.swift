@@ -203,4 +203,40 @@ final class CompareTests: XCTestCase {
         XCTAssertEqual(try db.series(run: trace.id, "x[0]").last!.value, Foundation.pow(0.9, 10), accuracy: 1e-6)
         XCTAssertEqual(try db.series(run: trace.id, "x[1]").last!.value, 0, accuracy: 1e-6)
     }
+
+    /// TensorBoard's own reader (the `tensorboard` package) reads what `--tensorboard` writes:
+    /// the same scalars at the same steps as the JSON lines and the database.
+    func testTensorBoardReadsTheEventFiles() throws {
+        let tools = ProcessInfo.processInfo.environment["GRADUS_TOOLS_DIR"] ?? (NSHomeDirectory() + "/.cache/gradus-tools")
+        let python = ProcessInfo.processInfo.environment["GRADUS_TENSORBOARD_PYTHON"] ?? tools + "/tensorboard/bin/python"
+        guard FileManager.default.isExecutableFile(atPath: python) else {
+            XCTFail("\(python) is missing: bash .ci/setup installs TensorBoard's reader into a virtualenv there")
+            return
+        }
+        let script = TestSupport.repositoryRoot + "/Tests/tools/read_tensorboard.py"
+        let dir = try TestSupport.temporaryDirectory()
+        let (status, out, err) = try TestSupport.run(gradus, ["train", "--set", "epochs=3", "--tensorboard", dir + "/tb"], environment: environment)
+        XCTAssertEqual(status, 0, err)
+        let (read, json, readErr) = try TestSupport.run(python, [script, dir + "/tb"], environment: environment)
+        XCTAssertEqual(read, 0, readErr)
+        let scalars = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: [[Double]]], json)
+        XCTAssertEqual(Set(scalars.keys), ["train_loss", "test_loss", "test_accuracy", "train_seconds", "seconds"])
+        XCTAssertEqual(scalars["test_accuracy"]?.map { $0[0] }, [23, 46, 69])
+        let printed = out.split(separator: "\n").prefix(3).compactMap { line in
+            line.components(separatedBy: "\"test_accuracy\": ").last?.split(separator: ",").first.flatMap { Double($0) }
+        }
+        XCTAssertEqual(scalars["test_accuracy"]?.map { Float($0[1]) }, printed.map(Float.init), "float32 summaries of the printed values")
+
+        // compare: one subfolder per run.
+        let (compared, _, compareErr) = try TestSupport.run(gradus, ["compare", "--optimizer", "adam", "--optimizer", "sgd:momentum=0.9", "--task", "digits-mlp",
+                                                                      "--task", "quadratic", "--seeds", "2", "--set", "epochs=1", "--set", "steps=5",
+                                                                      "--out", dir + "/cmp", "--tensorboard", dir + "/cmp-tb"], environment: environment)
+        XCTAssertEqual(compared, 0, compareErr)
+        for run in ["digits-mlp/adam/final-seed0", "digits-mlp/adam/final-seed1", "digits-mlp/sgd_momentum=0.9/final-seed1", "quadratic/adam/final-seed0"] {
+            let (ok, text, e) = try TestSupport.run(python, [script, dir + "/cmp-tb/" + run], environment: environment)
+            XCTAssertEqual(ok, 0, e)
+            let s = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: [[Double]]], "\(run): \(text)")
+            XCTAssertEqual(s[run.hasPrefix("quadratic") ? "f" : "test_accuracy"]?.count, run.hasPrefix("quadratic") ? 6 : 1, "\(run): \(text)")
+        }
+    }
 }

@@ -122,4 +122,14 @@ final class ExperimentTests: XCTestCase {
         XCTAssertEqual(stored.steps, 46)
         XCTAssertEqual(try db.connection.query("PRAGMA integrity_check").first?.first?.string, "ok")
     }
+
+    /// The TFRecord checksum on the standard check value, and the protobuf varints on edge values.
+    func testEventFileEncodings() {
+        XCTAssertEqual(TensorBoardWriter.crc32c(Array("123456789".utf8)), 0xE306_9283, "CRC-32C check value")
+        XCTAssertEqual(TensorBoardWriter.crc32c([]), 0)
+        XCTAssertEqual(Protobuf.varint(0), [0])
+        XCTAssertEqual(Protobuf.varint(300), [0xAC, 0x02])
+        XCTAssertEqual(Protobuf.varint(UInt64.max).count, 10)
+        XCTAssertEqual(Protobuf.fixed32(2, Float(1).bitPattern), [0x15, 0x00, 0x00, 0x80, 0x3F])
+    }
 }

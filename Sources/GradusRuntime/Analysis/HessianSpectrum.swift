@@ -55,12 +55,16 @@ public struct HessianSpectrum: Sendable {
         return HessianSpectrum(eigenvalues: Array(lanczos.ritzValues.prefix(top)), iterations: lanczos.iterations, dimension: n, trace: trace)
     }
 
-    /// JSON fields: parameters, iterations, eigenvalues and, with a trace, trace, trace_standard_error, probes.
+    /// JSON fields: parameters, iterations, eigenvalues and, with a trace, trace, trace_standard_error,
+    /// probes. Eigenvalues and the trace are printed to 6 significant digits: they come from
+    /// float32 Hessian-vector products, so further digits would be rounding noise (the quadratic's
+    /// 9.9999995 is printed 10).
     public var jsonFields: [(String, String)] {
+        func significant(_ v: Double) -> String { JSONText.number(v.isFinite ? Double(String(format: "%.6g", v)) ?? v : v) }
         var fields = [("parameters", "\(dimension)"), ("iterations", "\(iterations)"),
-                      ("eigenvalues", JSONText.array(eigenvalues.map(JSONText.number)))]
+                      ("eigenvalues", JSONText.array(eigenvalues.map(significant)))]
         if let trace {
-            fields += [("trace", JSONText.number(trace.estimate)),
+            fields += [("trace", significant(trace.estimate)),
                        ("trace_standard_error", trace.standardError.map(JSONText.number) ?? "null"),
                        ("probes", "\(trace.probes)")]
         }

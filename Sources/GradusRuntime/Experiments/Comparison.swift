@@ -206,6 +206,7 @@ public final class Comparison {
         if options.jobs > 1, environment["OPENBLAS_NUM_THREADS"] == nil { environment["OPENBLAS_NUM_THREADS"] = "1" }
         let arguments = Array(run.arguments.prefix(1)) + options.pluginArguments + Array(run.arguments.dropFirst())
             + ["--db", database.path, "--run-id", String(id)]
+            + (options.tensorboard.map { ["--tensorboard", ($0 as NSString).appendingPathComponent(run.tensorboardFolder)] } ?? [])
         let start = Date()
         let outcome = try ChildProcess.run(executable, arguments, timeout: options.timeout, environment: environment)
         let seconds = Date().timeIntervalSince(start)

@@ -22,6 +22,9 @@ public struct ComparisonOptions: Sendable {
     public var timeout = 3600.0
     /// Run failed runs again instead of keeping their failure.
     public var retryFailed = false
+    /// A folder for TensorBoard event files: each run writes into its own subfolder
+    /// (task/optimizer/phase-seed[-swept values]).
+    public var tensorboard: String?
     /// `--plugin-path`/`--plugin`/`--allow-insecure-plugins` arguments passed to every child.
     public var pluginArguments: [String] = []
     public init() {}
@@ -56,6 +59,16 @@ struct ComparisonRun {
     let sweep: [(String, String)]
     /// The child's arguments after the plugin options, without the database ones.
     let arguments: [String]
+
+    /// The run's TensorBoard subfolder: task/optimizer/phase-seed[-hp=value...], each part made
+    /// safe as a file name.
+    var tensorboardFolder: String {
+        func safe(_ s: String) -> String {
+            String(s.map { $0.isLetter || $0.isNumber || "._=,+-".contains($0) ? $0 : "_" }).prefix(120).description
+        }
+        let point = sweep.map { "-\($0.0)=\($0.1)" }.joined()
+        return [safe(task.name), safe(optimizer.label), safe("\(phase)-seed\(seed)\(point)")].joined(separator: "/")
+    }
 
     var key: String { JSONText.array(([task.name, phase, optimizer.label] + arguments).map(JSONText.string)) }
     /// The swept values as a JSON object of strings (the settings' exact text).
