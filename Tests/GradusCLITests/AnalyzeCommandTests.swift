@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 import GradusTestSupport
 import XCTest
 
@@ -140,9 +143,16 @@ final class AnalyzeCommandTests: XCTestCase {
             (["ntk", one, "--samples", "360"], "--samples 360: expected an integer in 1...359 (the rows of the test split)"),
             (["ntk", one, "--samples", "0"], "--samples 0: expected an integer in 1...359"),
             (["ntk", one, "--samples", "99999999999999999999999"], "--samples 99999999999999999999999: expected an integer in 1...359"),
+            (["ntk", one, "--plot", "DIR/notes.txt"], "--plot DIR/notes.txt: expected a file name ending in .svg"),
+            (["hessian", one, "--plot", "DIR/fake.svg"], "--plot DIR/fake.svg: exists and is not an SVG file; not replacing it"),
         ]
         let dir = try TestSupport.temporaryDirectory()
         try "Some notes, not a checkpoint.\n".write(toFile: dir + "/notes.txt", atomically: true, encoding: .utf8)
+        try "Notes saved under the wrong name.\n".write(toFile: dir + "/fake.svg", atomically: true, encoding: .utf8)
+        defer {
+            XCTAssertEqual(try? String(contentsOfFile: dir + "/notes.txt", encoding: .utf8), "Some notes, not a checkpoint.\n")
+            XCTAssertEqual(try? String(contentsOfFile: dir + "/fake.svg", encoding: .utf8), "Notes saved under the wrong name.\n")
+        }
         for (arguments, expected) in cases {
             let args = ["analyze"] + arguments.map { $0.replacingOccurrences(of: "DIR", with: dir) }
             let (status, out, err) = try TestSupport.run(Self.gradus, args, environment: Self.environment())
@@ -153,5 +163,28 @@ final class AnalyzeCommandTests: XCTestCase {
             XCTAssertEqual(err.filter { $0 == "\n" }.count, 1, "\(what): more than one line: \(err)")
             XCTAssertTrue(err.contains(expected.replacingOccurrences(of: "DIR", with: dir)), "\(what): expected '\(expected)' in: \(err)")
         }
+    }
+
+    /// `--plot FILE.svg` draws each result: a well-formed SVG file with one chart, styles inside.
+    func testPlotsAreStandaloneSVGFiles() throws {
+        let (one, two) = (Self.checkpoints.one, Self.checkpoints.two)
+        let dir = try TestSupport.temporaryDirectory()
+        let runs: [(String, [String], String)] = [
+            ("hessian", ["hessian", "--function", "rosenbrock", "--at=1,1", "--top", "2"], "Top Hessian eigenvalues"),
+            ("curve", ["landscape", one, "--steps", "5", "--batch", "100"], "Loss along a random direction"),
+            ("grid", ["landscape", one, "--dims", "2", "--steps", "5", "--batch", "100"], "Loss over two random directions"),
+            ("path", ["interpolate", one, two, "--steps", "3"], "Loss from A to B"),
+            ("ntk", ["ntk", one, "--samples", "3"], "Empirical NTK eigenvalues (3 samples)"),
+        ]
+        for (name, arguments, title) in runs {
+            let file = dir + "/\(name).svg"
+            _ = try analyze(arguments + ["--plot", file])
+            let data = try Data(contentsOf: URL(fileURLWithPath: file))
+            XCTAssertTrue(XMLParser(data: data).parse(), "\(name).svg is well-formed XML")
+            let text = String(decoding: data, as: UTF8.self)
+            XCTAssertEqual(text.components(separatedBy: "<svg class=\"chart\"").count - 1, 1, name)
+            XCTAssertTrue(text.contains("<style>") && text.contains(title), "\(name): \(text.prefix(400))")
+        }
+        _ = try analyze(["ntk", one, "--samples", "2", "--plot", dir + "/ntk.svg"])  // an SVG may be replaced
     }
 }

@@ -45,7 +45,7 @@ public enum Report {
         return """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>Gradus comparison</title><style>\(css)</style></head>
+            <title>Gradus comparison</title><style>\(css)\(SVGChart.css)</style></head>
             <body>
             \(body.joined(separator: "\n"))
             <footer>Written by gradus \(PluginLoader.hostVersion) from \(escape(results.database.path)).</footer>
@@ -61,8 +61,6 @@ public enum Report {
         td:first-child,th:first-child{text-align:left}.swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px}
         .failed{color:#b00020;font-size:13px}.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:12px}
         figure{margin:0;border:1px solid #e4e4e4;border-radius:6px;padding:4px;background:#fff}svg.chart{width:100%;height:auto}
-        .title{font-size:14px;font-weight:600;text-anchor:middle}.tick{font-size:11px;fill:#555}.axis{font-size:12px;fill:#333}
-        .plot{fill:#fff;stroke:#bbb}.grid{stroke:#eee}.legend{fill:#fff;fill-opacity:.85;stroke:#ccc}.legend-text{font-size:11px}
         footer{margin-top:32px;color:#777;font-size:12px}
         """
 

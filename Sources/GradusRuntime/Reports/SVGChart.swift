@@ -33,6 +33,21 @@ public enum SVGChart {
         public init(_ label: String, log: Bool = false, range: ClosedRange<Double>? = nil) { (self.label, self.log, self.range) = (label, log, range) }
     }
 
+    /// The charts' own styles (classes title, tick, axis, plot, grid, legend, legend-text): in a
+    /// report's stylesheet, or inside a standalone SVG file.
+    public static let css = """
+        .title{font:600 14px system-ui,Helvetica,Arial,sans-serif;text-anchor:middle;fill:#222}.tick{font:11px system-ui,Helvetica,Arial,sans-serif;fill:#555}
+        .axis{font:12px system-ui,Helvetica,Arial,sans-serif;fill:#333}.plot{fill:#fff;stroke:#bbb}.grid{stroke:#eee}
+        .legend{fill:#fff;fill-opacity:.85;stroke:#ccc}.legend-text{font:11px system-ui,Helvetica,Arial,sans-serif;fill:#222}
+        """
+
+    /// A chart as a file of its own: its styles inside it, on a white background.
+    public static func standalone(_ svg: String) -> String {
+        guard let end = svg.firstIndex(of: ">") else { return svg }
+        let head = svg[...end]
+        return head + "<style>\(css)</style><rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>" + svg[svg.index(after: end)...]
+    }
+
     static let width = 560.0, height = 340.0
     static let left = 68.0, right = 16.0, top = 34.0, bottom = 46.0
 
@@ -200,9 +215,9 @@ public enum SVGChart {
 
     /// Contour lines of a function sampled on a grid (log-spaced levels of f − min f), with
     /// paths drawn over it (e.g. optimizer trajectories, a circle at each start and end).
-    public static func contour(title: String, x: ClosedRange<Double>, y: ClosedRange<Double>, resolution: Int = 90,
-                               function: (Double, Double) -> Double, paths: [Series]) -> String {
-        let f = Frame(x: Axis("x"), y: Axis("y"), xr: x, yr: y)
+    public static func contour(title: String, x: ClosedRange<Double>, y: ClosedRange<Double>, labels: (String, String) = ("x", "y"),
+                               resolution: Int = 90, function: (Double, Double) -> Double, paths: [Series]) -> String {
+        let f = Frame(x: Axis(labels.0), y: Axis(labels.1), xr: x, yr: y)
         var out = frame(title: title, f)
         let r = resolution
         var grid = [Double](repeating: .nan, count: (r + 1) * (r + 1))
