@@ -95,3 +95,12 @@ void gradus_host_install_crash_reporter(void) {
     int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP };
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &sa, NULL);
 }
+
+#include <sys/prctl.h>
+
+int gradus_host_terminate_with_parent(void) {
+    pid_t parent = getppid();
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) return 0;  /* not fatal: the run just may outlive it */
+    /* The parent may have ended before the request: then it is init (or a subreaper) now. */
+    return getppid() == parent ? 0 : -1;
+}

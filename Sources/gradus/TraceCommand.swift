@@ -57,6 +57,7 @@ struct Trace: ParsableCommand {
                 }
             }
             if runID != nil, recorder == nil { throw GradusError("--run-id needs --db") }
+            if runID != nil, !HostSignals.terminateWithParent() { throw ExitCode(143) }
             do {
                 if let recorder {
                     let hp = try HyperparameterSet(schema: opt.hyperparameters, overrides: own, owner: opt.id)

@@ -52,13 +52,17 @@ struct Train: ParsableCommand {
                 }
             }
             if runID != nil, recorder == nil { throw GradusError("--run-id needs --db") }
+            if runID != nil, !HostSignals.terminateWithParent() { throw ExitCode(143) }
             do {
                 try train(cfg, registry: registry, destination: destination, saved: saved, recorder: recorder)
             } catch let error as GradusError {
                 recorder?.fail(error.message)
                 throw error
             } catch let stop as ExitCode {
-                recorder?.fail(stop.rawValue >= 128 ? "interrupted by \(HostSignals.name(stop.rawValue - 128))" : "exit status \(stop.rawValue)")
+                // An interrupted comparison's run stays `running`, so that the comparison redoes it.
+                if runID == nil || stop.rawValue < 128 {
+                    recorder?.fail(stop.rawValue >= 128 ? "interrupted by \(HostSignals.name(stop.rawValue - 128))" : "exit status \(stop.rawValue)")
+                }
                 throw stop
             }
         }

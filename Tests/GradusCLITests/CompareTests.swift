@@ -239,4 +239,55 @@ final class CompareTests: XCTestCase {
             XCTAssertEqual(s[run.hasPrefix("quadratic") ? "f" : "test_accuracy"]?.count, run.hasPrefix("quadratic") ? 6 : 1, "\(run): \(text)")
         }
     }
+
+    /// A comparison killed outright (SIGKILL, no chance to clean up) leaves a consistent database,
+    /// its runs in flight die with it, and running it again finishes exactly what was left.
+    func testAKilledComparisonLeavesAConsistentDatabaseAndContinues() throws {
+        let dir = try TestSupport.temporaryDirectory() + "/cmp"
+        let arguments = ["compare", "--optimizer", "adam", "--optimizer", "sgd:momentum=0.9", "--task", "digits-mlp", "--seeds", "3",
+                         "--set", "epochs=40", "--out", dir, "--jobs", "2"]
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: gradus)
+        p.arguments = arguments
+        p.environment = environment
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        // Wait until a run has finished and another is under way, then kill the comparison.
+        let deadline = Date().addingTimeInterval(120)
+        var statuses: [String] = []
+        while Date() < deadline {
+            if FileManager.default.fileExists(atPath: dir + "/runs.sqlite"), let db = try? database(dir), let runs = try? db.runs() {
+                statuses = runs.map(\.status)
+                if statuses.contains("finished"), statuses.contains("running") { break }
+            }
+            usleep(20_000)
+        }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        XCTAssertTrue(statuses.contains("finished") && statuses.contains("running"), "\(statuses)")
+        // Its children got SIGTERM from the kernel and stop between batches.
+        var orphans = 1
+        for _ in 0..<500 where orphans > 0 {
+            let (_, list, _) = try TestSupport.run("/usr/bin/pgrep", ["-f", dir + "/runs.sqlite"])
+            orphans = list.split(separator: "\n").count
+            if orphans > 0 { usleep(20_000) }
+        }
+        XCTAssertEqual(orphans, 0, "no run outlives the comparison")
+        let db = try database(dir)
+        XCTAssertEqual(try column(db, "PRAGMA integrity_check").first?.string, "ok")
+        let before = try db.runs()
+        let finished = Set(before.filter { $0.status == "finished" }.map(\.id))
+        XCTAssertFalse(finished.isEmpty)
+        XCTAssertFalse(before.contains { $0.status == "failed" }, "a run stopped with the comparison is not a failure: \(before)")
+        let started = try db.connection.query("SELECT id, started_at FROM runs WHERE status = 'finished'")
+
+        let (status, _, err) = try TestSupport.run(gradus, arguments, environment: environment)
+        XCTAssertEqual(status, 0, err)
+        let after = try db.runs()
+        XCTAssertEqual(after.count, 6)
+        XCTAssertTrue(after.allSatisfy { $0.status == "finished" }, "\(after)")
+        XCTAssertEqual(try db.connection.query("SELECT id, started_at FROM runs WHERE id IN (\(finished.map(String.init).joined(separator: ",")))"), started,
+                       "finished runs are not run again")
+    }
 }

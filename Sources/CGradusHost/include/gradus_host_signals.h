@@ -24,4 +24,9 @@ const char *gradus_host_plugin_call(void);
  * (epoch 3)". Copied (at most 1023 bytes), so the caller keeps ownership. */
 void gradus_host_set_crash_note(const char *text);
 
+/* Asks the kernel to send SIGTERM to this process when its parent ends (Linux prctl
+   PR_SET_PDEATHSIG); returns 0, or -1 when the parent is already gone (the caller should stop).
+   A comparison's child runs call it so that they never outlive the comparison. */
+int gradus_host_terminate_with_parent(void);
+
 #endif

@@ -216,6 +216,8 @@ public final class Comparison {
         switch (outcome.ending, status) {
         case (_, "finished"), (_, "failed"):
             return
+        case _ where (interruption?() ?? 0) != 0:
+            return  // stopped with the comparison: left `running`, redone when it is run again
         case (.exited(let code), _):
             try database.fail(run: id, reason: "exited with status \(code) without recording its end\(Comparison.lastLine(outcome.stderr))", wallSeconds: seconds)
         case (.signaled(let signal), _):

@@ -16,6 +16,10 @@ public enum HostSignals {
     /// The interrupting signal received so far, or 0.
     public static var interruption: Int32 { gradus_host_interrupt_signal() }
 
+    /// Makes the kernel send SIGTERM to this process when its parent ends (a comparison's child
+    /// runs never outlive the comparison); false when the parent is already gone.
+    public static func terminateWithParent() -> Bool { gradus_host_terminate_with_parent() == 0 }
+
     /// Text appended to the fatal line, e.g. which checkpoint is the last good one.
     public static func setCrashNote(_ text: String) { gradus_host_set_crash_note(text) }
 
