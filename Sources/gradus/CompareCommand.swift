@@ -50,10 +50,10 @@ struct Compare: ParsableCommand {
             }
             HostSignals.installInterruptHandlers()
             comparison.interruption = { HostSignals.interruption }
-            try comparison.run()
+            let (done, total) = try comparison.run()
             bar.clear()
-            if HostSignals.interruption != 0 {
-                printError("interrupted by \(HostSignals.name(HostSignals.interruption)): the runs that finished are recorded in \(comparison.database.path); run the same command again to continue")
+            if HostSignals.interruption != 0, done < total {
+                printError("interrupted by \(HostSignals.name(HostSignals.interruption)) with \(done) of \(total) runs done: they are recorded in \(comparison.database.path); run the same command again to continue")
                 throw ExitCode(128 + HostSignals.interruption)
             }
             let results = try ComparisonResults(database: comparison.database)
