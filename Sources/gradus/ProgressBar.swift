@@ -11,20 +11,22 @@ final class ProgressBar {
     func update(epoch: Int, epochs: Int, done: Int, total: Int, loss: Double) {
         guard enabled, done == total || Date().timeIntervalSince(lastDraw) > 0.05 else { return }
         lastDraw = Date()
-        let width = 30, filled = total > 0 ? width * done / total : width
-        let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
-        FileHandle.standardOutput.write(Data(String(format: "\r\u{1B}[Kepoch %d/%d [%@] %d/%d loss %.4f", epoch, epochs, bar, done, total, loss).utf8))
+        FileHandle.standardOutput.write(Data(String(format: "\r\u{1B}[Kepoch %d/%d [%@] %d/%d loss %.4f", epoch, epochs, ProgressBar.bar(done, total), done, total, loss).utf8))
         visible = true
     }
 
     /// Redraws the run count of a comparison, with the estimated time left when known.
     func update(runs done: Int, of total: Int, eta: Double?) {
         guard enabled else { return }
-        let width = 30, filled = total > 0 ? width * done / total : width
-        let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
         let left = eta.map { e in e.isFinite ? String(format: " ETA %d:%02d", Int(e) / 60, Int(e) % 60) : "" } ?? ""
-        FileHandle.standardOutput.write(Data(String(format: "\r\u{1B}[Kruns [%@] %d/%d%@", bar, done, total, left).utf8))
+        FileHandle.standardOutput.write(Data(String(format: "\r\u{1B}[Kruns [%@] %d/%d%@", ProgressBar.bar(done, total), done, total, left).utf8))
         visible = true
+    }
+
+    /// `done` of `total` as 30 characters of "=" and spaces.
+    static func bar(_ done: Int, _ total: Int) -> String {
+        let width = 30, filled = total > 0 ? width * min(done, total) / total : width
+        return String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
     }
 
     /// Erases the bar so the next line prints cleanly.
