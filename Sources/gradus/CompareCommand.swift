@@ -39,6 +39,7 @@ struct Compare: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let options = try resolveOptions()
+            if !noReport { try Report.checkDestination((out as NSString).appendingPathComponent("report.html"), option: "--out") }
             let comparison = try Comparison(options: options, directory: out)
             let bar = ProgressBar()
             var firstDone: (Int, Double)?

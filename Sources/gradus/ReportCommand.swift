@@ -16,9 +16,10 @@ struct ReportCommand: ParsableCommand {
             guard FileManager.default.fileExists(atPath: path) else {
                 throw GradusError("\(directory): no \(Comparison.databaseName) (expected a folder written by gradus compare --out)")
             }
-            let results = try ComparisonResults(database: try ExperimentDatabase(path: path))
-            StandardOutput.line(results.table)
             let destination = output ?? (directory as NSString).appendingPathComponent("report.html")
+            try Report.checkDestination(destination)
+            let results = try ComparisonResults(database: try ExperimentDatabase(path: path, create: false))
+            StandardOutput.line(results.table)
             try Report.write(results, to: destination)
             StandardOutput.line("report: \(destination)")
         }

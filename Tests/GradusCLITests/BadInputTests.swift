@@ -247,6 +247,12 @@ final class BadInputTests: XCTestCase {
         Case(inputClass: "misleading messages", arguments: ["report", "DIR"], expected: "DIR: no runs.sqlite (expected a folder written by gradus compare --out)"),
         Case(inputClass: "misleading messages", arguments: ["report", "DIR"], expected: "holds no comparison",
              setup: { dir in _ = try ExperimentDatabase(path: dir + "/runs.sqlite") }),
+        Case(inputClass: "checkpoint destinations", arguments: compare([]), expected: "--out DIR/out/report.html: exists and is not a Gradus report; not replacing it",
+             setup: { dir in
+                 try FileManager.default.createDirectory(atPath: dir + "/out", withIntermediateDirectories: false)
+                 try write("<html><title>my notes</title></html>\n", dir + "/out/report.html") }),
+        Case(inputClass: "checkpoint destinations", arguments: ["report", "DIR", "--output", "DIR/runs.sqlite"], expected: "--output DIR/runs.sqlite: expected a file name ending in .html",
+             setup: { dir in _ = try ExperimentDatabase(path: dir + "/runs.sqlite") }),
         Case(inputClass: "silent acceptances", arguments: ["train", "--run-id", "3"], expected: "--run-id needs --db"),
         Case(inputClass: "silent acceptances", arguments: ["train", "--db", "DIR/runs.sqlite", "--run-id", "99"], expected: "DIR/runs.sqlite: no run with id 99",
              setup: { dir in _ = try ExperimentDatabase(path: dir + "/runs.sqlite") }),

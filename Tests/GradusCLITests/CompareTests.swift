@@ -128,6 +128,14 @@ final class CompareTests: XCTestCase {
             }
         }
         XCTAssertTrue(out.contains("quadratic — f, 1 run each"), out)
+
+        // An optimizer whose every tuning run diverges is not compared at values nobody chose.
+        let diverging = try TestSupport.temporaryDirectory() + "/cmp"
+        let (again, table, err2) = try TestSupport.run(gradus, ["compare", "--optimizer", "sgd", "--task", "rosenbrock", "--sweep", "lr=10..100:2",
+                                                                 "--set", "steps=20", "--out", diverging], environment: environment)
+        XCTAssertEqual(again, 0, err2)
+        XCTAssertTrue(table.contains("failed: sgd, seed 0: no tuning run of sgd on rosenbrock finished with a finite score"), table)
+        XCTAssertEqual(try database(diverging).runs().filter { $0.phase == "tune" }.map(\.status), ["failed", "failed"])
         let html = try String(contentsOfFile: dir + "/report.html", encoding: .utf8)
         XCTAssertTrue(html.contains("Tuning: final val accuracy against lr"))
         XCTAssertTrue(html.contains("Trajectories on quadratic"))

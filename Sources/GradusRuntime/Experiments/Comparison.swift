@@ -103,8 +103,11 @@ public final class Comparison {
                 let best = tuning ? try bestPoint(task: task, optimizer: spec, among: tuneKeys) : []
                 for k in 0..<task.seedsToRun(options.seeds) {
                     let seed = options.baseSeed &+ UInt64(k)
-                    finalRuns.append(ComparisonRun(task: task, optimizer: spec, phase: "final", seed: seed, sweep: best ?? [],
-                                                   arguments: options.arguments(task: task, optimizer: spec, seed: seed, sweep: best ?? [], tuning: false)))
+                    var run = ComparisonRun(task: task, optimizer: spec, phase: "final", seed: seed, sweep: best ?? [],
+                                            arguments: options.arguments(task: task, optimizer: spec, seed: seed, sweep: best ?? [], tuning: false))
+                    // Untuned, the run would compare the optimizer at values nobody chose: it fails instead.
+                    if best == nil { run.failure = "no tuning run of \(spec.label) on \(task.name) finished with a finite score" }
+                    finalRuns.append(run)
                 }
             }
         }
@@ -150,7 +153,7 @@ public final class Comparison {
             var (id, status) = try database.plan(run.planned())
             if status == "failed", options.retryFailed { try database.reset(run: id); status = "pending" }
             if status == "finished" || status == "failed" { done += 1; continue }
-            if let failure = schemas[run.optimizer.id]?.failure {
+            if let failure = schemas[run.optimizer.id]?.failure ?? run.failure {
                 try database.fail(run: id, reason: failure, wallSeconds: nil)
                 done += 1
                 continue
@@ -208,7 +211,7 @@ public final class Comparison {
             + ["--db", database.path, "--run-id", String(id)]
             + (options.tensorboard.map { ["--tensorboard", ($0 as NSString).appendingPathComponent(run.tensorboardFolder)] } ?? [])
         let start = Date()
-        let outcome = try ChildProcess.run(executable, arguments, timeout: options.timeout, environment: environment)
+        let outcome = try ChildProcess.run(executable, arguments, timeout: options.timeout, environment: environment, keepStandardOutput: false)
         let seconds = Date().timeIntervalSince(start)
         lock.lock()
         defer { lock.unlock() }

@@ -59,6 +59,8 @@ struct ComparisonRun {
     let sweep: [(String, String)]
     /// The child's arguments after the plugin options, without the database ones.
     let arguments: [String]
+    /// Why the run fails without being started (nil: it runs).
+    var failure: String?
 
     /// The run's TensorBoard subfolder: task/optimizer/phase-seed[-hp=value...], each part made
     /// safe as a file name.

@@ -23,22 +23,25 @@ public enum ChildProcess {
     }
 
     /// Runs `program` with `arguments` (in `directory` when given), waiting at most `timeout` seconds.
+    /// With `keepStandardOutput` false the child's stdout goes to /dev/null (a long run's lines are
+    /// not held in memory) and `Outcome.stdout` is empty.
     public static func run(_ program: String, _ arguments: [String], timeout: Double,
-                           environment: [String: String]? = nil, directory: String? = nil) throws -> Outcome {
+                           environment: [String: String]? = nil, directory: String? = nil,
+                           keepStandardOutput: Bool = true) throws -> Outcome {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: program)
         p.arguments = arguments
         if let environment { p.environment = environment }
         if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let out = Pipe(), err = Pipe()
-        p.standardOutput = out
+        p.standardOutput = keepStandardOutput ? out : FileHandle.nullDevice
         p.standardError = err
         p.standardInput = FileHandle.nullDevice
         let done = DispatchSemaphore(value: 0)
         p.terminationHandler = { _ in done.signal() }
         let reading = DispatchGroup()
         let buffers = Buffers()
-        for (handle, index) in [(out.fileHandleForReading, 0), (err.fileHandleForReading, 1)] {
+        for (handle, index) in (keepStandardOutput ? [(out.fileHandleForReading, 0)] : []) + [(err.fileHandleForReading, 1)] {
             reading.enter()
             DispatchQueue.global().async {
                 let data = handle.readDataToEndOfFile()

@@ -12,11 +12,7 @@ public enum AnalysisCharts {
     /// Refuses a destination that is not an .svg name or that holds something else, before any
     /// work is done.
     public static func checkDestination(_ path: String) throws {
-        guard path.lowercased().hasSuffix(".svg") else { throw GradusError("--plot \(path): expected a file name ending in .svg") }
-        if FileManager.default.fileExists(atPath: path) {
-            let head = (FileHandle(forReadingAtPath: path).flatMap { try? $0.read(upToCount: 256) }).map { String(decoding: $0, as: UTF8.self) } ?? ""
-            guard head.contains("<svg") else { throw GradusError("--plot \(path): exists and is not an SVG file; not replacing it") }
-        }
+        try GeneratedFile.checkReplaceable(path, option: "--plot", suffix: ".svg", marker: "<svg", what: "an SVG file")
     }
 
     public static func hessian(_ s: HessianSpectrum, title: String) -> String {

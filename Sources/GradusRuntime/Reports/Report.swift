@@ -7,9 +7,17 @@ import Foundation
 /// trajectories over the function's contours; across tasks with a target, the performance
 /// profile (Dolan & Moré 2002).
 public enum Report {
-    /// Writes the report atomically (a reader never sees half a file).
+    /// Writes the report atomically (a reader never sees half a file); an existing file there
+    /// must be an earlier report.
     public static func write(_ results: ComparisonResults, to path: String) throws {
+        try checkDestination(path)
         try AtomicFile.write(Data(try html(results).utf8), to: path)
+    }
+
+    static let titleMarker = "<title>Gradus comparison</title>"
+
+    public static func checkDestination(_ path: String, option: String = "--output") throws {
+        try GeneratedFile.checkReplaceable(path, option: option, suffix: ".html", marker: titleMarker, what: "a Gradus report")
     }
 
     public static func html(_ results: ComparisonResults) throws -> String {
@@ -45,7 +53,7 @@ public enum Report {
         return """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>Gradus comparison</title><style>\(css)\(SVGChart.css)</style></head>
+            \(titleMarker)<style>\(css)\(SVGChart.css)</style></head>
             <body>
             \(body.joined(separator: "\n"))
             <footer>Written by gradus \(PluginLoader.hostVersion) from \(escape(results.database.path)).</footer>
