@@ -58,7 +58,7 @@ extension Analyze {
                 (\(TestFunction.all.map(\.name).joined(separator: ", "))).
                 """)
         @OptionGroup var plugins: PluginOptions
-        @Option(help: "Also draw the result into this SVG file (an existing file must be an SVG).") var plot: String?
+        @OptionGroup var plot: PlotOption
         @Argument(help: "A checkpoint written by gradus train --checkpoint.") var checkpoint: String?
         @Option(parsing: .unconditional, help: "How many of the largest eigenvalues (default 3, at most the number of parameters).") var top: String?
         @Flag(help: "Also estimate the trace (Hutchinson, Rademacher probes).") var trace = false
@@ -71,7 +71,7 @@ extension Analyze {
 
         func run() throws {
             try reportingErrors {
-                try plot.map(AnalysisCharts.checkDestination)
+                try plot.check()
                 let seed = try Analyze.seed(self.seed)
                 let hessian: HessianOperator
                 var context: [(String, String)]
@@ -103,7 +103,7 @@ extension Analyze {
                 let probes = try Analyze.integer(self.probes ?? "100", "--probes", 1...1_000_000)
                 let spectrum = try HessianSpectrum.compute(hessian, top: top, iterations: iterations, traceProbes: trace ? probes : nil, seed: seed)
                 Analyze.emit(context + spectrum.jsonFields)
-                try plot.map { try AnalysisCharts.write(AnalysisCharts.hessian(spectrum, title: "Top Hessian eigenvalues"), to: $0) }
+                try plot.write(AnalysisCharts.hessian(spectrum, title: "Top Hessian eigenvalues"))
             }
         }
 
@@ -128,7 +128,7 @@ extension Analyze {
             abstract: "Loss and accuracy along filter-normalised random directions (Li et al. 2018): a curve (--dims 1) or a grid (--dims 2).",
             discussion: "Directions are Gaussian, rescaled per filter (output row or channel) to the weights' filter norms; biases and normalizer parameters stay fixed. Loss is in eval mode on the first --batch training rows (512 by default, or all).")
         @OptionGroup var plugins: PluginOptions
-        @Option(help: "Also draw the result into this SVG file (an existing file must be an SVG).") var plot: String?
+        @OptionGroup var plot: PlotOption
         @Argument(help: "A checkpoint written by gradus train --checkpoint.") var checkpoint: String
         @Option(parsing: .unconditional, help: "1 (a curve) or 2 (a grid).") var dims: String = "1"
         @Option(parsing: .unconditional, help: "Points per axis, odd so that 0 is one of them (default 21; at most 1001, or 201 with --dims 2).") var steps: String = "21"
@@ -138,7 +138,7 @@ extension Analyze {
 
         func run() throws {
             try reportingErrors {
-                try plot.map(AnalysisCharts.checkDestination)
+                try plot.check()
                 guard let dims = Int(self.dims.trimmingCharacters(in: .whitespaces)), dims == 1 || dims == 2 else {
                     throw GradusError("--dims \(self.dims): expected 1 (a curve) or 2 (a grid)")
                 }
@@ -158,11 +158,11 @@ extension Analyze {
                 if dims == 1 {
                     let curve = try LossLandscape.curve(objective, steps: steps, span: span, seed: seed)
                     Analyze.emit(context + curve.jsonFields)
-                    try plot.map { try AnalysisCharts.write(AnalysisCharts.landscape(curve, title: "Loss along a random direction"), to: $0) }
+                    try plot.write(AnalysisCharts.landscape(curve, title: "Loss along a random direction"))
                 } else {
                     let surface = try LossLandscape.surface(objective, steps: steps, span: span, seed: seed)
                     Analyze.emit(context + surface.jsonFields)
-                    try plot.map { try AnalysisCharts.write(AnalysisCharts.landscape(surface, title: "Loss over two random directions"), to: $0) }
+                    try plot.write(AnalysisCharts.landscape(surface, title: "Loss over two random directions"))
                 }
             }
         }
@@ -175,7 +175,7 @@ extension Analyze {
             abstract: "Loss and accuracy on the line (1-α)·A + α·B between two checkpoints, and the loss barrier (Frankle et al. 2020).",
             discussion: "Parameters and normalizer buffers (running statistics) are interpolated. Rows come from A's configuration: the first --batch training rows (512 by default, or all) and the whole test split.")
         @OptionGroup var plugins: PluginOptions
-        @Option(help: "Also draw the result into this SVG file (an existing file must be an SVG).") var plot: String?
+        @OptionGroup var plot: PlotOption
         @Argument(help: "Checkpoint A (α = 0).") var a: String
         @Argument(help: "Checkpoint B (α = 1).") var b: String
         @Option(parsing: .unconditional, help: "Intervals on [0, 1]: steps + 1 points (default 10).") var steps: String = "10"
@@ -183,7 +183,7 @@ extension Analyze {
 
         func run() throws {
             try reportingErrors {
-                try plot.map(AnalysisCharts.checkDestination)
+                try plot.check()
                 let steps = try Analyze.integer(self.steps, "--steps", 1...10_000)
                 let second = try Checkpoint(contentsOf: b)
                 let setup = try AnalysisSetup.load(a, registry: plugins.registry())
@@ -197,7 +197,7 @@ extension Analyze {
                                                        trainRows: try selection.rows(of: setup.train), test: setup.test, steps: steps)
                 Analyze.emit([("a", JSONText.string(a)), ("b", JSONText.string(b)), ("rows", "\(Analyze.rowCount(selection, setup.train))"),
                                ("test_rows", "\(setup.test.count)")] + path.jsonFields)
-                try plot.map { try AnalysisCharts.write(AnalysisCharts.interpolation(path, title: "Loss from A to B"), to: $0) }
+                try plot.write(AnalysisCharts.interpolation(path, title: "Loss from A to B"))
             }
         }
     }
@@ -208,20 +208,28 @@ extension Analyze {
             commandName: "ntk",
             abstract: "The empirical neural tangent kernel on the first test inputs: the N×N kernel summed over classes, its eigenvalues and trace.")
         @OptionGroup var plugins: PluginOptions
-        @Option(help: "Also draw the result into this SVG file (an existing file must be an SVG).") var plot: String?
+        @OptionGroup var plot: PlotOption
         @Argument(help: "A checkpoint written by gradus train --checkpoint.") var checkpoint: String
         @Option(parsing: .unconditional, help: "The first N test inputs (default 16).") var samples: String = "16"
 
         func run() throws {
             try reportingErrors {
-                try plot.map(AnalysisCharts.checkDestination)
+                try plot.check()
                 let setup = try AnalysisSetup.load(checkpoint, registry: plugins.registry())
                 let n = try Analyze.integer(samples, "--samples", 1...setup.test.count, "the rows of the test split")
                 let (x, _) = setup.test.batch(Array(0..<n)[...])
                 let kernel = try TangentKernel.compute(setup.model, inputs: x)
                 Analyze.emit([("checkpoint", JSONText.string(checkpoint))] + kernel.jsonFields)
-                try plot.map { try AnalysisCharts.write(AnalysisCharts.tangentKernel(kernel, title: "Empirical NTK eigenvalues (\(n) samples)"), to: $0) }
+                try plot.write(AnalysisCharts.tangentKernel(kernel, title: "Empirical NTK eigenvalues (\(n) samples)"))
             }
         }
     }
+}
+
+/// `--plot FILE.svg` of the analyze subcommands: checked before any work, written after it.
+struct PlotOption: ParsableArguments {
+    @Option(name: .customLong("plot"), help: "Also draw the result into this SVG file (an existing file must be an SVG).") var path: String?
+
+    func check() throws { try path.map(AnalysisCharts.checkDestination) }
+    func write(_ svg: @autoclosure () -> String) throws { try path.map { try AnalysisCharts.write(svg(), to: $0) } }
 }
