@@ -27,6 +27,8 @@ struct Compare: ParsableCommand {
     var settings: [String] = []
     @Option(name: .customLong("sweep"), help: "Tune HP over a grid, e.g. lr=1e-4..1e-1:log:8 or momentum=0.8,0.9,0.99; repeatable (the grids multiply).")
     var sweeps: [String] = []
+    @Option(parsing: .unconditional, help: "Tuning runs per task and optimizer at most: when the grid is larger, this many of its points drawn at random (the same for every optimizer).")
+    var budget: String?
     @Option(name: .customLong("target"), help: "METRIC=VALUE for steps and time to target, e.g. test_accuracy=0.95 (or f=1e-6 for test functions); repeatable.")
     var targets: [String] = []
     @Option(parsing: .unconditional, help: "Seconds a run may take before it is killed and recorded as failed (default 3600).") var timeout: String?
@@ -89,6 +91,10 @@ struct Compare: ParsableCommand {
         options.sweeps = try ((file?.sweeps ?? []) + sweeps).map(SweepSpec.parse)
         if let twice = Dictionary(grouping: options.sweeps, by: \.hyperparameter).first(where: { $0.value.count > 1 }) {
             throw GradusError("--sweep \(twice.key) is given twice")
+        }
+        if let text = budget ?? file?.budget {
+            guard !options.sweeps.isEmpty else { throw GradusError("--budget \(text): applies only with --sweep (it caps the tuning runs)") }
+            options.budget = try Compare.integer("--budget", text, default: 0, in: 1...SweepSpec.maxPoints)
         }
         options.targets = try ((file?.targets ?? []) + targets).map(TargetSpec.parse)
         if options.targets.filter({ $0.metric == "f" }).count > 1 || options.targets.filter({ $0.metric != "f" }).count > 1 {

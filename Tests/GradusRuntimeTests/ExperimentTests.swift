@@ -78,6 +78,7 @@ final class ExperimentTests: XCTestCase {
             set: {epochs: 3}
             sweeps: ["lr=1e-4..1e-1:log:8"]
             targets: test_accuracy=0.95
+            budget: 4
             """.write(toFile: path, atomically: true, encoding: .utf8)
         let spec = try ComparisonSpecFile(path: path)
         XCTAssertEqual(spec.optimizers.map(\.label), ["adam", "sgd:lr=0.05,momentum=0.9", "adamw+muon"])
@@ -87,8 +88,9 @@ final class ExperimentTests: XCTestCase {
         XCTAssertEqual(spec.settings.map { "\($0.0)=\($0.1)" }, ["epochs=3"])
         XCTAssertEqual(spec.sweeps, ["lr=1e-4..1e-1:log:8"])
         XCTAssertEqual(spec.targets, ["test_accuracy=0.95"])
-        try "optimizers: [adam]\nbudget: 3\n".write(toFile: path, atomically: true, encoding: .utf8)
-        XCTAssertThrowsError(try ComparisonSpecFile(path: path)) { XCTAssertTrue("\($0)".contains("unknown key 'budget'"), "\($0)") }
+        XCTAssertEqual(spec.budget, "4")
+        try "optimizers: [adam]\nbudget: 3\nepochs: 3\n".write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try ComparisonSpecFile(path: path)) { XCTAssertTrue("\($0)".contains("unknown key 'epochs'"), "\($0)") }
         try "optimizers:\n  - {lr: 0.1}\n".write(toFile: path, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try ComparisonSpecFile(path: path)) { XCTAssertTrue("\($0)".contains("has no id"), "\($0)") }
     }
@@ -131,5 +133,28 @@ final class ExperimentTests: XCTestCase {
         XCTAssertEqual(Protobuf.varint(300), [0xAC, 0x02])
         XCTAssertEqual(Protobuf.varint(UInt64.max).count, 10)
         XCTAssertEqual(Protobuf.fixed32(2, Float(1).bitPattern), [0x15, 0x00, 0x00, 0x80, 0x3F])
+    }
+
+    /// Grids multiply; a budget draws that many of their points, the same for every optimizer.
+    func testTuningGridsAndTheBudget() throws {
+        var options = ComparisonOptions()
+        options.sweeps = [try SweepSpec.parse("lr=1e-4..1e-1:4"), try SweepSpec.parse("momentum=0.8,0.9")]
+        let schema = OptimizerSchema(id: "gradus.sgd", version: "1", hyperparameters: ["lr": ("f64", ["log_scale"]), "momentum": ("f64", [])], failure: nil)
+        let full = try options.grid(for: schema)
+        XCTAssertEqual(full.count, 8)
+        XCTAssertEqual(full[0].map { "\($0.0)=\($0.1)" }, ["lr=0.0001", "momentum=0.8"])
+        XCTAssertEqual(full[7].map { "\($0.0)=\($0.1)" }, ["lr=0.1", "momentum=0.9"])
+        options.budget = 3
+        let drawn = try options.grid(for: schema)
+        XCTAssertEqual(drawn.count, 3)
+        let text = { (g: [[(String, String)]]) in g.map { $0.map { "\($0.0)=\($0.1)" }.joined(separator: ",") } }
+        XCTAssertTrue(Set(text(drawn)).isSubset(of: Set(text(full))))
+        XCTAssertEqual(text(drawn), text(try options.grid(for: OptimizerSchema(id: "gradus.other", version: "1", hyperparameters: schema.hyperparameters, failure: nil))),
+                       "the same points for every optimizer")
+        options.budget = 100
+        XCTAssertEqual(try options.grid(for: schema).count, 8, "a budget above the grid runs the grid")
+        XCTAssertThrowsError(try options.grid(for: OptimizerSchema(id: "gradus.lion", version: "1", hyperparameters: ["lr": ("f64", [])], failure: nil))) {
+            XCTAssertTrue("\($0)".contains("gradus.lion has no hyperparameter 'momentum'"), "\($0)")
+        }
     }
 }

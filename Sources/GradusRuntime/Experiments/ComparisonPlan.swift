@@ -1,4 +1,5 @@
 import Foundation
+import GradusCore
 
 /// Everything `gradus compare` was asked for, after parsing.
 public struct ComparisonOptions: Sendable {
@@ -13,6 +14,8 @@ public struct ComparisonOptions: Sendable {
     public var traceSteps = 500
     public var traceStart: String?
     public var sweeps: [SweepSpec] = []
+    /// Tuning runs per task and optimizer at most (nil: the whole grid).
+    public var budget: Int?
     /// Targets by metric (one for training tasks, one for traces at most).
     public var targets: [TargetSpec] = []
     /// The share of the training split held out to score tuning runs.
@@ -118,6 +121,14 @@ extension ComparisonOptions {
             guard combinations.count <= SweepSpec.maxPoints else {
                 throw GradusError("--sweep: the grids multiply to more than \(SweepSpec.maxPoints) points per optimizer")
             }
+        }
+        // A tuning budget smaller than the grid: that many points drawn without replacement
+        // (random search over the grid, Bergstra & Bengio 2012), the same draw for every optimizer
+        // whose grid has the same size, kept in grid order.
+        if let budget, budget < combinations.count {
+            var rng = RandomStream(seed: baseSeed, stream: "budget")
+            let chosen = Dataset.permutation(combinations.count, &rng).prefix(budget).sorted()
+            combinations = chosen.map { combinations[$0] }
         }
         return combinations
     }

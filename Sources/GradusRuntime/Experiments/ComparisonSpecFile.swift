@@ -14,6 +14,7 @@ import Yams
 ///     seeds: 3
 ///     set: {epochs: 5}                          # training keys for every run (steps/start for traces)
 ///     sweeps: ["lr=1e-4..1e-1:log:8"]
+///     budget: 6                                 # tuning runs per task and optimizer at most
 ///     targets: [test_accuracy=0.95]
 ///     jobs: 2
 ///     timeout: 600
@@ -25,9 +26,9 @@ public struct ComparisonSpecFile {
     public var sweeps: [String] = []
     public var targets: [String] = []
     /// Scalars as text, checked where the flags' values are.
-    public var seeds: String?, jobs: String?, timeout: String?, validationFraction: String?
+    public var seeds: String?, jobs: String?, timeout: String?, validationFraction: String?, budget: String?
 
-    public static let keys = ["optimizers", "tasks", "seeds", "set", "sweeps", "targets", "jobs", "timeout", "validation_fraction"]
+    public static let keys = ["optimizers", "tasks", "seeds", "set", "sweeps", "budget", "targets", "jobs", "timeout", "validation_fraction"]
 
     public init(path: String) throws {
         let text = try TrainConfigParsing.readFile(path)
@@ -96,6 +97,7 @@ public struct ComparisonSpecFile {
             case "jobs": jobs = try scalar(v, key)
             case "timeout": timeout = try scalar(v, key)
             case "validation_fraction": validationFraction = try scalar(v, key)
+            case "budget": budget = try scalar(v, key)
             default:
                 throw GradusError("\(path): unknown key '\(key)' (expected one of: \(ComparisonSpecFile.keys.joined(separator: ", ")))")
             }
