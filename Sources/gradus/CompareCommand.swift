@@ -116,10 +116,11 @@ struct Compare: ParsableCommand {
             case "validation_fraction": throw GradusError("--set validation_fraction: the comparison sets it for tuning runs; use --validation-fraction")
             case "optimizer", "optimizer.id": throw GradusError("--set \(key)=\(value): the optimizers of a comparison come from --optimizer")
             default:
-                try TrainConfigParsing.apply([(key, value)], to: &check)
                 options.settings.append((key, value))
             }
         }
+        // Checked together (route.matrix.lr needs route.matrix), before anything runs.
+        try TrainConfigParsing.apply(options.settings, to: &check)
         for o in options.optimizers where options.tasks.contains(where: { $0.kind == .trace }) {
             if let s = o.settings.first(where: \.isTrainingKey) {
                 throw GradusError("--optimizer \(o.label): \(s.key) applies to training tasks only, and a test function is among the tasks")

@@ -28,6 +28,14 @@ public final class Comparison {
         self.directory = directory
         self.executable = executable
         schemas = try Comparison.describe(options, executable: executable)
+        for spec in options.optimizers {
+            guard let schema = schemas[spec.id], schema.failure == nil else { continue }
+            if let s = spec.settings.first(where: { !$0.isTrainingKey && schema.hyperparameters[$0.key] == nil }) {
+                throw GradusError("--optimizer \(spec.label): \(schema.id) has no hyperparameter '\(s.key)' (it has: \(schema.hyperparameters.keys.sorted().joined(separator: ", ")))")
+            }
+            var check = TrainConfig()
+            try TrainConfigParsing.apply(spec.settings.filter(\.isTrainingKey).map { ($0.key, $0.value) }, to: &check)
+        }
         var grids: [String: [[(String, String)]]] = [:]
         for spec in options.optimizers where grids[spec.label] == nil {
             if let schema = schemas[spec.id], schema.failure == nil { grids[spec.label] = try options.grid(for: schema) } else { grids[spec.label] = [[]] }
