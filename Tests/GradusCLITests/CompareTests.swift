@@ -253,7 +253,7 @@ final class CompareTests: XCTestCase {
     func testAKilledComparisonLeavesAConsistentDatabaseAndContinues() throws {
         let dir = try TestSupport.temporaryDirectory() + "/cmp"
         let arguments = ["compare", "--optimizer", "adam", "--optimizer", "sgd:momentum=0.9", "--task", "digits-mlp", "--seeds", "3",
-                         "--set", "epochs=40", "--out", dir, "--jobs", "2"]
+                         "--set", "epochs=100", "--out", dir, "--jobs", "2"]
         let p = Process()
         p.executableURL = URL(fileURLWithPath: gradus)
         p.arguments = arguments
@@ -263,11 +263,12 @@ final class CompareTests: XCTestCase {
         try p.run()
         // Wait until a run has finished and another is under way, then kill the comparison.
         let deadline = Date().addingTimeInterval(120)
-        var statuses: [String] = []
+        var statuses: [String] = [], running: [Int64] = []
         while Date() < deadline {
             if FileManager.default.fileExists(atPath: dir + "/runs.sqlite"), let db = try? database(dir), let runs = try? db.runs() {
                 statuses = runs.map(\.status)
-                if statuses.contains("finished"), statuses.contains("running") { break }
+                running = runs.filter { $0.status == "running" }.map(\.id)
+                if statuses.contains("finished"), !running.isEmpty { break }
             }
             usleep(20_000)
         }
@@ -288,6 +289,8 @@ final class CompareTests: XCTestCase {
         let finished = Set(before.filter { $0.status == "finished" }.map(\.id))
         XCTAssertFalse(finished.isEmpty)
         XCTAssertFalse(before.contains { $0.status == "failed" }, "a run stopped with the comparison is not a failure: \(before)")
+        // A run under way at the kill stopped there (an orphan would have gone on to finish it).
+        XCTAssertTrue(before.contains { running.contains($0.id) && $0.status == "running" }, "runs under way at the kill: \(running); now \(before)")
         let started = try db.connection.query("SELECT id, started_at FROM runs WHERE status = 'finished'")
 
         let (status, _, err) = try TestSupport.run(gradus, arguments, environment: environment)

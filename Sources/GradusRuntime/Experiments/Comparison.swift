@@ -105,6 +105,8 @@ public final class Comparison {
         try recordPlan(tuneRuns)
         let tuneKeys = Set(tuneRuns.map(\.key))
         var done = try execute(tuneRuns, schemas: schemas, doneBefore: 0, total: total, started: started)
+        // Interrupted while tuning: the best values are not known yet, so no final run is planned.
+        if (interruption?() ?? 0) != 0 { return (done, total) }
         var finalRuns: [ComparisonRun] = []
         for task in options.tasks {
             for spec in options.optimizers {
