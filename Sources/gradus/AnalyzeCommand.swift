@@ -103,6 +103,10 @@ extension Analyze {
                 let probes = try Analyze.integer(self.probes ?? "100", "--probes", 1...1_000_000)
                 let spectrum = try HessianSpectrum.compute(hessian, top: top, iterations: iterations, traceProbes: trace ? probes : nil, seed: seed)
                 Analyze.emit(context + spectrum.jsonFields)
+                if spectrum.ritzChange > HessianSpectrum.convergenceTolerance {
+                    printError(String(format: "warning: the top eigenvalues still moved by up to %.2g (relative) over the last %d of %d Lanczos iterations; raise --iterations for converged values",
+                                      spectrum.ritzChange, max(1, spectrum.iterations / 10), spectrum.iterations))
+                }
                 try plot.write(AnalysisCharts.hessian(spectrum, title: "Top Hessian eigenvalues"))
             }
         }
@@ -228,7 +232,7 @@ extension Analyze {
 
 /// `--plot FILE.svg` of the analyze subcommands: checked before any work, written after it.
 struct PlotOption: ParsableArguments {
-    @Option(name: .customLong("plot"), help: "Also draw the result into this SVG file (an existing file must be an SVG).") var path: String?
+    @Option(name: .customLong("plot"), help: "Also draw the result into this SVG file (an existing file there must be a chart gradus drew).") var path: String?
 
     func check() throws { try path.map(AnalysisCharts.checkDestination) }
     func write(_ svg: @autoclosure () -> String) throws { try path.map { try AnalysisCharts.write(svg(), to: $0) } }

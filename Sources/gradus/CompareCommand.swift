@@ -41,7 +41,10 @@ struct Compare: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let options = try resolveOptions()
-            if !noReport { try Report.checkDestination((out as NSString).appendingPathComponent("report.html"), option: "--out") }
+            var isFolder: ObjCBool = false
+            if !noReport, FileManager.default.fileExists(atPath: out, isDirectory: &isFolder), isFolder.boolValue {
+                try Report.checkDestination((out as NSString).appendingPathComponent("report.html"), option: "--out")
+            }
             let comparison = try Comparison(options: options, directory: out)
             let bar = ProgressBar()
             var firstDone: (Int, Double)?
@@ -81,9 +84,9 @@ struct Compare: ParsableCommand {
         guard !taskNames.isEmpty else { throw GradusError("no task: give --task TASK (one of \(CompareTask.names.joined(separator: ", ")), or a training YAML file)") }
         options.tasks = try taskNames.map(CompareTask.resolve)
         if let twice = Dictionary(grouping: options.tasks, by: \.name).first(where: { $0.value.count > 1 }) { throw GradusError("--task \(twice.key) is given twice") }
-        options.seeds = try Compare.integer("--seeds", seeds ?? file?.seeds, default: 3, in: 1...1000)
-        options.jobs = try Compare.integer("--jobs", jobs ?? file?.jobs, default: ProcessInfo.processInfo.activeProcessorCount, in: 1...256)
-        options.timeout = Double(try Compare.integer("--timeout", timeout ?? file?.timeout, default: 3600, in: 1...10_000_000))
+        options.seeds = try (seeds ?? file?.seeds).map { try Compare.integer("--seeds", $0, in: 1...1000) } ?? 3
+        options.jobs = try (jobs ?? file?.jobs).map { try Compare.integer("--jobs", $0, in: 1...256) } ?? ProcessInfo.processInfo.activeProcessorCount
+        options.timeout = Double(try (timeout ?? file?.timeout).map { try Compare.integer("--timeout", $0, in: 1...10_000_000) } ?? 3600)
         if let text = validationFraction ?? file?.validationFraction {
             guard let v = Double(text), v > 0, v < 1 else { throw GradusError("--validation-fraction \(text): expected a number in (0, 1)") }
             options.validationFraction = v
@@ -94,7 +97,7 @@ struct Compare: ParsableCommand {
         }
         if let text = budget ?? file?.budget {
             guard !options.sweeps.isEmpty else { throw GradusError("--budget \(text): applies only with --sweep (it caps the tuning runs)") }
-            options.budget = try Compare.integer("--budget", text, default: 0, in: 1...SweepSpec.maxPoints)
+            options.budget = try Compare.integer("--budget", text, in: 1...SweepSpec.maxPoints)
         }
         options.targets = try ((file?.targets ?? []) + targets).map(TargetSpec.parse)
         if options.targets.filter({ $0.metric == "f" }).count > 1 || options.targets.filter({ $0.metric != "f" }).count > 1 {
@@ -102,17 +105,29 @@ struct Compare: ParsableCommand {
         }
         options.retryFailed = retryFailed
         options.tensorboard = tensorboard.map(Compare.absolute)
+        if let folder = tensorboard {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), !isDirectory.boolValue {
+                throw GradusError("--tensorboard \(folder): exists and is not a folder")
+            }
+        }
         options.pluginArguments = plugins.pluginPaths.flatMap { ["--plugin-path", Compare.absolute($0)] }
             + plugins.pluginFiles.flatMap { ["--plugin", Compare.absolute($0)] } + (plugins.allowInsecure ? ["--allow-insecure-plugins"] : [])
         // Settings: steps/start go to traces, seed is the base seed, the rest must be training keys.
         var check = TrainConfig()
         for (key, value) in (file?.settings ?? []) + (try parseSettings(settings)) {
             switch key {
-            case "steps": options.traceSteps = try Compare.integer("--set steps", value, default: 0, in: 1...Trace.maxSteps)
-            case "start": _ = try Trace.parsePoint(value); options.traceStart = value
+            case "steps": options.traceSteps = try Compare.integer("--set steps=", value, in: 1...Trace.maxSteps)
+            case "start":
+                let parts = value.split(separator: ",", omittingEmptySubsequences: false).map { Float($0.trimmingCharacters(in: .whitespaces)) }
+                guard parts.count == 2, parts.allSatisfy({ $0?.isFinite ?? false }) else {
+                    throw GradusError("--set start=\(value): expected two finite numbers x,y (e.g. start=-1.2,1)")
+                }
+                options.traceStart = value
             case "seed":
-                guard let s = UInt64(value) else { throw GradusError("--set seed=\(value): expected an integer >= 0") }
-                options.baseSeed = s
+                // Run k has seed base + k; the database stores seeds as signed 64-bit integers.
+                guard let s = Int64(value), s >= 0 else { throw GradusError("--set seed=\(value): expected an integer in 0...\(Int64.max)") }
+                options.baseSeed = UInt64(s)
             case "validation_fraction": throw GradusError("--set validation_fraction: the comparison sets it for tuning runs; use --validation-fraction")
             case "optimizer", "optimizer.id": throw GradusError("--set \(key)=\(value): the optimizers of a comparison come from --optimizer")
             default:
@@ -121,6 +136,9 @@ struct Compare: ParsableCommand {
         }
         // Checked together (route.matrix.lr needs route.matrix), before anything runs.
         try TrainConfigParsing.apply(options.settings, to: &check)
+        if options.baseSeed > UInt64(Int64.max) - UInt64(options.seeds - 1) {
+            throw GradusError("--set seed=\(options.baseSeed) with --seeds \(options.seeds): run k has seed \(options.baseSeed) + k, which must stay at most \(Int64.max)")
+        }
         for o in options.optimizers where options.tasks.contains(where: { $0.kind == .trace }) {
             if let s = o.settings.first(where: \.isTrainingKey) {
                 throw GradusError("--optimizer \(o.label): \(s.key) applies to training tasks only, and a test function is among the tasks")
@@ -129,9 +147,11 @@ struct Compare: ParsableCommand {
         return options
     }
 
-    static func integer(_ what: String, _ text: String?, default value: Int, in range: ClosedRange<Int>) throws -> Int {
-        guard let text else { return value }
-        guard let v = Int(text), range.contains(v) else { throw GradusError("\(what) \(text): expected an integer in \(range.lowerBound)...\(range.upperBound)") }
+    /// `text` as an integer in `range`, or one error line naming the option and the value.
+    static func integer(_ what: String, _ text: String, in range: ClosedRange<Int>) throws -> Int {
+        guard let v = Int(text.trimmingCharacters(in: .whitespaces)), range.contains(v) else {
+            throw GradusError("\(what)\(what.hasSuffix("=") ? "" : " ")\(text): expected an integer in \(range.lowerBound)...\(range.upperBound)")
+        }
         return v
     }
 

@@ -13,7 +13,8 @@ struct ReportCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let path = (directory as NSString).appendingPathComponent(Comparison.databaseName)
-            guard FileManager.default.fileExists(atPath: path) else {
+            var st = stat()
+            guard lstat(path, &st) == 0 else {  // lstat: a dangling link is there, and refused below
                 throw GradusError("\(directory): no \(Comparison.databaseName) (expected a folder written by gradus compare --out)")
             }
             let destination = output ?? (directory as NSString).appendingPathComponent("report.html")

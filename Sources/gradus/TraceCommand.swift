@@ -58,6 +58,8 @@ struct Trace: ParsableCommand {
             }
             if runID != nil, recorder == nil { throw GradusError("--run-id needs --db") }
             if runID != nil, !HostSignals.terminateWithParent() { throw ExitCode(143) }
+            // Rows not yet written when the trace stops (a divergence keeps the steps before it).
+            var pending: [(step: Int64, epoch: Int?, values: [(String, Double)])] = []
             do {
                 if let recorder {
                     let hp = try HyperparameterSet(schema: opt.hyperparameters, overrides: own, owner: opt.id)
@@ -70,7 +72,6 @@ struct Trace: ParsableCommand {
                     try recorder.begin(optimizerID: opt.id, config: config, plugins: plugins, hyperparameters: hp.resolved("optimizer"))
                 }
                 let events = try tensorboard.map { try TensorBoardWriter(directory: $0) }
-                var pending: [(step: Int64, epoch: Int?, values: [(String, Double)])] = []
                 var recordingError: Error?
                 try TraceRunner.run(optimizer: opt, function: fn, start: startPoint, steps: steps, settings: own,
                                     schedules: scheduled) { point in
@@ -85,8 +86,10 @@ struct Trace: ParsableCommand {
                 }
                 if let recordingError { throw recordingError }
                 try recorder?.record(rows: pending)
+                pending = []
                 try recorder?.finish(steps: Int64(steps))
             } catch let error as GradusError {
+                try? recorder?.record(rows: pending)
                 recorder?.fail(error.message)
                 throw error
             }

@@ -18,6 +18,9 @@ struct Train: ParsableCommand {
     @Option(help: "Record the run (its resolved configuration, plugin versions, every hyperparameter, status and each epoch's metrics) in this SQLite experiment database, created when missing (schema: docs/EXPERIMENTS.md).")
     var db: String?
     @Option(name: .customLong("run-id"), help: .hidden) var runID: String?
+    /// Builds the run (configuration, data, model, plugins) and exits: how a comparison checks
+    /// its runs before starting them.
+    @Flag(name: .customLong("check-only"), help: .hidden) var checkOnly = false
     @Option(help: "Write TensorBoard event files (each epoch's metrics as scalars) into this folder, created when missing.")
     var tensorboard: String?
 
@@ -41,7 +44,7 @@ struct Train: ParsableCommand {
             let registry = plugins.registry()
             let destination = try checkpoint.map { path in
                 try CheckpointDestination(path, protecting: [("dataset", cfg.dataset == "digits" ? "" : cfg.dataset), ("labels file", cfg.labels ?? ""),
-                                                             ("configuration file", config ?? "")]
+                                                             ("configuration file", config ?? ""), ("experiment database", db ?? "")]
                                                             + registry.libraries.map { ("plugin", $0.file) })
             }
             let recorder = try db.map { path in
@@ -70,6 +73,7 @@ struct Train: ParsableCommand {
 
     func train(_ cfg: TrainConfig, registry: PluginRegistry, destination: CheckpointDestination?, saved: Checkpoint?, recorder: RunRecorder?) throws {
         let trainer = try Trainer(config: cfg, registry: registry)
+        if checkOnly { return }
         trainer.checkpoint = destination
         if let saved { try saved.restore(into: trainer, source: resume!) }
         try recorder?.begin(optimizerID: trainer.mainStrategy.id, config: TrainConfigParsing.pairs(cfg), plugins: trainer.pluginVersions,

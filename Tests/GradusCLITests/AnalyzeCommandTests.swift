@@ -63,7 +63,8 @@ final class AnalyzeCommandTests: XCTestCase {
         XCTAssertEqual(eigenvalues.count, 3)
         XCTAssertEqual(eigenvalues, eigenvalues.sorted(by: >))
         XCTAssertEqual(hessian["parameters"] as? Int, 235)
-        XCTAssertEqual(hessian["iterations"] as? Int, 30)
+        XCTAssertEqual(hessian["iterations"] as? Int, 60, "the default: max(4·top + 20, 60)")
+        XCTAssertLessThanOrEqual(try XCTUnwrap(hessian["ritz_change"] as? Double), 1e-3, "converged at the default")
         XCTAssertEqual(hessian["rows"] as? Int, 300)
         XCTAssertNotNil(hessian["trace"] as? Double)
 
@@ -144,14 +145,15 @@ final class AnalyzeCommandTests: XCTestCase {
             (["ntk", one, "--samples", "0"], "--samples 0: expected an integer in 1...359"),
             (["ntk", one, "--samples", "99999999999999999999999"], "--samples 99999999999999999999999: expected an integer in 1...359"),
             (["ntk", one, "--plot", "DIR/notes.txt"], "--plot DIR/notes.txt: expected a file name ending in .svg"),
-            (["hessian", one, "--plot", "DIR/fake.svg"], "--plot DIR/fake.svg: exists and is not an SVG file; not replacing it"),
+            (["hessian", one, "--plot", "DIR/missing/h.svg"], "--plot DIR/missing/h.svg: the folder DIR/missing does not exist"),
+            (["hessian", one, "--plot", "DIR/fake.svg"], "--plot DIR/fake.svg: exists and is not a chart Gradus drew; not replacing it"),
         ]
         let dir = try TestSupport.temporaryDirectory()
         try "Some notes, not a checkpoint.\n".write(toFile: dir + "/notes.txt", atomically: true, encoding: .utf8)
-        try "Notes saved under the wrong name.\n".write(toFile: dir + "/fake.svg", atomically: true, encoding: .utf8)
+        try "<svg xmlns=\"http://www.w3.org/2000/svg\"><text>my own drawing</text></svg>\n".write(toFile: dir + "/fake.svg", atomically: true, encoding: .utf8)
         defer {
             XCTAssertEqual(try? String(contentsOfFile: dir + "/notes.txt", encoding: .utf8), "Some notes, not a checkpoint.\n")
-            XCTAssertEqual(try? String(contentsOfFile: dir + "/fake.svg", encoding: .utf8), "Notes saved under the wrong name.\n")
+            XCTAssertEqual(try? String(contentsOfFile: dir + "/fake.svg", encoding: .utf8), "<svg xmlns=\"http://www.w3.org/2000/svg\"><text>my own drawing</text></svg>\n")
         }
         for (arguments, expected) in cases {
             let args = ["analyze"] + arguments.map { $0.replacingOccurrences(of: "DIR", with: dir) }

@@ -129,13 +129,22 @@ final class CompareTests: XCTestCase {
         }
         XCTAssertTrue(out.contains("quadratic — f, 1 run each"), out)
 
-        // An optimizer whose every tuning run diverges is not compared at values nobody chose.
+        // An optimizer whose every tuning run diverges is not compared at values nobody chose,
+        // not even through an untuned run of the same arguments made earlier in the folder.
         let diverging = try TestSupport.temporaryDirectory() + "/cmp"
+        let (plain, _, plainErr) = try TestSupport.run(gradus, ["compare", "--optimizer", "sgd", "--task", "rosenbrock", "--set", "steps=20", "--out", diverging],
+                                                       environment: environment)
+        XCTAssertEqual(plain, 0, plainErr)
         let (again, table, err2) = try TestSupport.run(gradus, ["compare", "--optimizer", "sgd", "--task", "rosenbrock", "--sweep", "lr=10..100:2",
                                                                  "--set", "steps=20", "--out", diverging], environment: environment)
         XCTAssertEqual(again, 0, err2)
         XCTAssertTrue(table.contains("failed: sgd, seed 0: no tuning run of sgd on rosenbrock finished with a finite score"), table)
         XCTAssertEqual(try database(diverging).runs().filter { $0.phase == "tune" }.map(\.status), ["failed", "failed"])
+        XCTAssertEqual(try database(diverging).runs().filter { $0.phase == "final" }.map(\.status), ["finished", "failed"], "the untuned run stays itself")
+        let (plainAgain, plainTable, _) = try TestSupport.run(gradus, ["compare", "--optimizer", "sgd", "--task", "rosenbrock", "--set", "steps=20", "--out", diverging],
+                                                              environment: environment)
+        XCTAssertEqual(plainAgain, 0)
+        XCTAssertFalse(plainTable.contains("failed: "), "the plain comparison still finds its own run:\n\(plainTable)")
         let html = try String(contentsOfFile: dir + "/report.html", encoding: .utf8)
         XCTAssertTrue(html.contains("Tuning: final val accuracy against lr"))
         XCTAssertTrue(html.contains("Trajectories on quadratic"))
@@ -201,6 +210,35 @@ final class CompareTests: XCTestCase {
         XCTAssertEqual(failed.status, "failed")
         XCTAssertTrue(failed.failure?.contains("diverged") ?? false, failed.failure ?? "")
 
+        // A run that already ended is not started again, nor marked failed by the attempt.
+        let (again, _, againErr) = try TestSupport.run(gradus, ["train", "--set", "epochs=1", "--db", path, "--run-id", "\(run.id)"], environment: environment)
+        XCTAssertEqual(again, 1)
+        XCTAssertTrue(againErr.contains("run \(run.id) is already finished"), againErr)
+        XCTAssertEqual(try db.runs().first?.status, "finished")
+
+        // A diverging trace keeps the rows of the steps before it stopped.
+        let (divergedTrace, _, _) = try TestSupport.run(gradus, ["trace", "--optimizer", "sgd", "--function", "quadratic", "--steps", "3000", "--set", "lr=0.9",
+                                                                 "--db", path], environment: environment)
+        XCTAssertEqual(divergedTrace, 1)
+        let stopped = try XCTUnwrap(try db.runs().last)
+        XCTAssertEqual(stopped.status, "failed")
+        XCTAssertGreaterThan(try db.series(run: stopped.id, "f").count, 10)
+
+        // Two processes creating one new database at once both record their run.
+        let fresh = dir + "/fresh.sqlite"
+        let twins = try (0..<2).map { _ -> Process in
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: gradus)
+            p.arguments = ["train", "--set", "epochs=1", "--db", fresh]
+            p.environment = environment
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            return p
+        }
+        for p in twins { p.waitUntilExit(); XCTAssertEqual(p.terminationStatus, 0) }
+        XCTAssertEqual(try ExperimentDatabase(path: fresh).runs().map(\.status), ["finished", "finished"])
+
         let (traced, _, traceErr) = try TestSupport.run(gradus, ["trace", "--optimizer", "sgd", "--function", "quadratic", "--steps", "10", "--set", "lr=0.1", "--db", path],
                                                         environment: environment)
         XCTAssertEqual(traced, 0, traceErr)
@@ -261,6 +299,15 @@ final class CompareTests: XCTestCase {
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
+        // Once runs are under way, a second comparison on the folder is refused.
+        var started = false
+        for _ in 0..<6000 where !started {
+            started = (try? database(dir).runs().contains { $0.status == "running" }) ?? false
+            if !started { usleep(20_000) }
+        }
+        let (second, _, secondErr) = try TestSupport.run(gradus, arguments, environment: environment)
+        XCTAssertEqual(second, 1)
+        XCTAssertEqual(secondErr, "gradus: error: --out \(dir): another gradus compare is using this folder (\(dir)/runs.sqlite.lock is locked); wait for it to end or choose another folder\n")
         // Wait until a run has finished and another is under way, then kill the comparison.
         let deadline = Date().addingTimeInterval(120)
         var statuses: [String] = [], running: [Int64] = []
@@ -291,14 +338,30 @@ final class CompareTests: XCTestCase {
         XCTAssertFalse(before.contains { $0.status == "failed" }, "a run stopped with the comparison is not a failure: \(before)")
         // A run under way at the kill stopped there (an orphan would have gone on to finish it).
         XCTAssertTrue(before.contains { running.contains($0.id) && $0.status == "running" }, "runs under way at the kill: \(running); now \(before)")
-        let started = try db.connection.query("SELECT id, started_at FROM runs WHERE status = 'finished'")
+        let startTimes = try db.connection.query("SELECT id, started_at FROM runs WHERE status = 'finished'")
 
         let (status, _, err) = try TestSupport.run(gradus, arguments, environment: environment)
         XCTAssertEqual(status, 0, err)
         let after = try db.runs()
         XCTAssertEqual(after.count, 6)
         XCTAssertTrue(after.allSatisfy { $0.status == "finished" }, "\(after)")
-        XCTAssertEqual(try db.connection.query("SELECT id, started_at FROM runs WHERE id IN (\(finished.map(String.init).joined(separator: ",")))"), started,
+        XCTAssertEqual(try db.connection.query("SELECT id, started_at FROM runs WHERE id IN (\(finished.map(String.init).joined(separator: ",")))"), startTimes,
                        "finished runs are not run again")
+    }
+
+    /// A tuning run's checkpoint evaluates on the test split with `gradus eval` (the run itself
+    /// reported the validation split it held out, and never read the test split).
+    func testEvalOfATuningCheckpointReportsTheTestSplit() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let (status, out, err) = try TestSupport.run(gradus, ["train", "--set", "epochs=2", "--set", "validation_fraction=0.5", "--checkpoint", dir + "/v.safetensors"],
+                                                     environment: environment)
+        XCTAssertEqual(status, 0, err)
+        XCTAssertTrue(out.contains("\"val_accuracy\"") && !out.contains("test_accuracy"), out)
+        XCTAssertTrue(out.contains("validation accuracy: "), out)
+        let (evaluated, line, evalErr) = try TestSupport.run(gradus, ["eval", dir + "/v.safetensors"], environment: environment)
+        XCTAssertEqual(evaluated, 0, evalErr)
+        let accuracy = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["test_accuracy"] as? Double)
+        let correct = accuracy * 359  // the test split of digits has 359 rows; the validation split 719
+        XCTAssertEqual(correct, correct.rounded(), accuracy: 1e-6, "a fraction of the 359 test rows: \(accuracy)")
     }
 }

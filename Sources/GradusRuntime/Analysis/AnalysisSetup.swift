@@ -26,7 +26,7 @@ public struct AnalysisSetup {
         var config = checkpoint.config
         if secondOrder, config.normalizerForm == .kernel { config.normalizerForm = .auto }
         try Trainer.validate(config)
-        let (train, test) = try Trainer.loadData(config)
+        let (train, test) = try Trainer.loadData(config, testSplit: true)
         let model = try Trainer.buildModel(config, data: train, classes: max(train.classes, test.classes), registry: registry,
                                            needsSecondOrder: secondOrder)
         if secondOrder, let layer = model.layers.compactMap({ $0 as? PluginNormalization }).first(where: \.firstOrderOnly) {

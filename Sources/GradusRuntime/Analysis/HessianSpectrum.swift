@@ -33,9 +33,16 @@ public struct HessianSpectrum: Sendable {
     /// The number of scalar parameters (the Hessian's order).
     public let dimension: Int
     public let trace: TraceEstimate?
+    /// How far the reported eigenvalues still moved over the last tenth of the iterations: the
+    /// largest |θᵢ(m) − θᵢ(m − d)| / |θᵢ(m)| over the top Ritz values, d = max(1, m/10); 0 when
+    /// the iteration spanned the whole space (the values are then exact up to rounding).
+    public let ritzChange: Double
 
-    /// The default iteration count for `top` eigenvalues: min(n, max(2·top + 10, 30)).
-    public static func defaultIterations(top: Int, dimension: Int) -> Int { min(dimension, max(2 * top + 10, 30)) }
+    /// Above this `ritzChange` the values are reported as not converged.
+    public static let convergenceTolerance = 1e-3
+
+    /// The default iteration count for `top` eigenvalues: min(n, max(4·top + 20, 60)).
+    public static func defaultIterations(top: Int, dimension: Int) -> Int { min(dimension, max(4 * top + 20, 60)) }
 
     /// The `top` largest eigenvalues of `hessian` after `iterations` Lanczos steps (the default when
     /// nil), and with `traceProbes` Hutchinson's trace estimate; both seeded by `seed`. Refuses
@@ -52,7 +59,16 @@ public struct HessianSpectrum: Sendable {
         }
         let lanczos = try Lanczos.run(dimension: n, iterations: m, seed: seed, apply: hessian.apply)
         let trace = try traceProbes.map { try TraceEstimate.hutchinson(dimension: n, probes: $0, seed: seed, apply: hessian.apply) }
-        return HessianSpectrum(eigenvalues: Array(lanczos.ritzValues.prefix(top)), iterations: lanczos.iterations, dimension: n, trace: trace)
+        let values = Array(lanczos.ritzValues.prefix(top))
+        var change = 0.0
+        if lanczos.iterations < n {
+            let d = max(1, lanczos.iterations / 10), k = lanczos.iterations - d
+            let earlier = SymmetricTridiagonal.eigenvalues(diagonal: Array(lanczos.diagonal.prefix(k)), offDiagonal: Array(lanczos.offDiagonal.prefix(max(0, k - 1))))
+            for (i, v) in values.enumerated() {
+                change = max(change, i < earlier.count ? abs(v - earlier[i]) / max(abs(v), 1e-30) : .infinity)
+            }
+        }
+        return HessianSpectrum(eigenvalues: values, iterations: lanczos.iterations, dimension: n, trace: trace, ritzChange: change)
     }
 
     /// JSON fields: parameters, iterations, eigenvalues and, with a trace, trace, trace_standard_error,
@@ -62,7 +78,7 @@ public struct HessianSpectrum: Sendable {
     public var jsonFields: [(String, String)] {
         func significant(_ v: Double) -> String { JSONText.number(v.isFinite ? Double(String(format: "%.6g", v)) ?? v : v) }
         var fields = [("parameters", "\(dimension)"), ("iterations", "\(iterations)"),
-                      ("eigenvalues", JSONText.array(eigenvalues.map(significant)))]
+                      ("eigenvalues", JSONText.array(eigenvalues.map(significant))), ("ritz_change", JSONText.number(Double(String(format: "%.3g", ritzChange)) ?? ritzChange))]
         if let trace {
             fields += [("trace", significant(trace.estimate)),
                        ("trace_standard_error", trace.standardError.map(JSONText.number) ?? "null"),

@@ -104,7 +104,15 @@ public struct SweepSpec: Sendable, Equatable {
             points[0] = low
             points[count - 1] = high
         }
-        if integer { points = points.map { $0.rounded() } }
+        if let bad = points.first(where: { !$0.isFinite }) {
+            throw GradusError("--sweep \(text): the grid reaches \(bad); expected finite values (a narrower range)")
+        }
+        if integer {
+            points = points.map { $0.rounded() }
+            if let bad = points.first(where: { abs($0) > 9_007_199_254_740_992 }) {
+                throw GradusError("--sweep \(text): \(bad) is not an integer this hyperparameter can take (expected |value| ≤ 2^53)")
+            }
+        }
         var seen: Set<Double> = []
         return points.filter { seen.insert($0).inserted }
     }

@@ -36,7 +36,13 @@ public struct CompareTask: Sendable {
         if text.hasSuffix(".yaml") || text.hasSuffix(".yml") || FileManager.default.fileExists(atPath: text) {
             // Read and check it now: a broken file is one error before any run, not N failed runs.
             var config = TrainConfig()
-            try TrainConfigParsing.apply(TrainConfigParsing.flatten(yaml: TrainConfigParsing.readFile(text), source: text), to: &config)
+            let pairs = try TrainConfigParsing.flatten(yaml: TrainConfigParsing.readFile(text), source: text)
+            // What belongs to one optimizer (its id, hyperparameters, routes and groups) comes from
+            // each --optimizer SPEC, and the comparison decides the held-out split.
+            if let (key, _) = pairs.first(where: { k, _ in k == "optimizer" || k == "validation_fraction" || ["optimizer.", "route.", "param_groups."].contains { k.hasPrefix($0) } }) {
+                throw GradusError("--task \(text): '\(key)' is set in the task file; a comparison takes each optimizer's settings from --optimizer SPEC (and sets validation_fraction itself); remove it from the file")
+            }
+            try TrainConfigParsing.apply(pairs, to: &config)
             let path = URL(fileURLWithPath: text).standardizedFileURL.path
             return CompareTask(name: text, kind: .train, configFile: path, settings: [])
         }

@@ -18,6 +18,8 @@ public final class Comparison {
     /// Polled before each run starts: a non-zero signal number stops scheduling new runs.
     public var interruption: (() -> Int32)?
     private let lock = NSLock()
+    /// The descriptor holding the folder's lock.
+    private let folderLock: Int32
 
     public static let databaseName = "runs.sqlite"
 
@@ -41,6 +43,7 @@ public final class Comparison {
             if let schema = schemas[spec.id], schema.failure == nil { grids[spec.label] = try options.grid(for: schema) } else { grids[spec.label] = [[]] }
         }
         self.grids = grids
+        try Comparison.preflight(options, schemas: schemas, grids: grids, executable: executable)
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
             guard isDirectory.boolValue else { throw GradusError("--out \(directory): exists and is not a folder") }
@@ -49,7 +52,24 @@ public final class Comparison {
                 throw GradusError("--out \(directory): cannot create the folder: \(error.localizedDescription)")
             }
         }
+        // The database first: a folder holding something else is refused before a lock file is made.
         database = try ExperimentDatabase(path: (directory as NSString).appendingPathComponent(Comparison.databaseName))
+        folderLock = try Comparison.lockFolder(directory)
+    }
+
+    deinit { close(folderLock) }
+
+    /// One comparison per folder at a time: an exclusive `flock` on DIR/runs.sqlite.lock, held
+    /// while this comparison lives (the kernel releases it when the process ends, however it ends).
+    static func lockFolder(_ directory: String) throws -> Int32 {
+        let path = (directory as NSString).appendingPathComponent(databaseName + ".lock")
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
+        guard fd >= 0 else { throw GradusError("--out \(directory): cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw GradusError("--out \(directory): another gradus compare is using this folder (\(path) is locked); wait for it to end or choose another folder")
+        }
+        return fd
     }
 
     /// Describes each optimizer through a child `gradus plugins info --json` (an unknown id is an
@@ -81,6 +101,32 @@ public final class Comparison {
             }
         }
         return out
+    }
+
+    /// Builds each optimizer's run on each training task once in a child (`train --check-only`,
+    /// or a 0-step trace when every task is a test function), at the first and last point of its
+    /// grid, so that a bad hyperparameter value, an unknown route or a missing dataset is one error
+    /// before anything is written rather than N failed runs. A check that crashes or hangs is let
+    /// pass: the runs themselves will fail with the details.
+    static func preflight(_ options: ComparisonOptions, schemas: [String: OptimizerSchema], grids: [String: [[(String, String)]]],
+                          executable: String) throws {
+        let trainTasks = options.tasks.filter { $0.kind == .train }
+        let tasks = trainTasks.isEmpty ? Array(options.tasks.prefix(1)) : trainTasks
+        for task in tasks {
+            for spec in options.optimizers where schemas[spec.id]?.failure == nil {
+                let grid = grids[spec.label] ?? [[]]
+                for point in Set([0, grid.count - 1]).sorted().map({ grid[$0] }) {
+                    var arguments = options.arguments(task: task, optimizer: spec, seed: options.baseSeed, sweep: point, tuning: !options.sweeps.isEmpty)
+                    if task.kind == .train { arguments.append("--check-only") } else if let i = arguments.firstIndex(of: "--steps") { arguments[i + 1] = "0" }
+                    arguments.insert(contentsOf: options.pluginArguments, at: 1)
+                    let outcome = try ChildProcess.run(executable, arguments, timeout: 300, keepStandardOutput: false)
+                    guard case .exited(let code) = outcome.ending, code != 0 else { continue }
+                    let line = outcome.stderr.split(separator: "\n").first { $0.contains("error:") } ?? outcome.stderr.split(separator: "\n").last ?? ""
+                    let at = point.isEmpty ? "" : " at " + point.map { "\($0.0)=\($0.1)" }.joined(separator: ",")
+                    throw GradusError("--optimizer \(spec.label) on --task \(task.name)\(at): \(line.replacingOccurrences(of: "gradus: error: ", with: ""))")
+                }
+            }
+        }
     }
 
     /// Runs the comparison: tuning runs (with sweeps), then the final runs at each optimizer's

@@ -75,7 +75,10 @@ struct ComparisonRun {
         return [safe(task.name), safe(optimizer.label), safe("\(phase)-seed\(seed)\(point)")].joined(separator: "/")
     }
 
-    var key: String { JSONText.array(([task.name, phase, optimizer.label] + arguments).map(JSONText.string)) }
+    /// The run's identity. A final run that fails because its tuning found nothing is marked
+    /// apart, so that it never stands for (or is stood for by) a run of an untuned comparison with
+    /// the same arguments.
+    var key: String { JSONText.array(([task.name, failure == nil ? phase : phase + "/untuned", optimizer.label] + arguments).map(JSONText.string)) }
     /// The swept values as a JSON object of strings (the settings' exact text).
     var sweepJSON: String? { sweep.isEmpty ? nil : JSONText.object(sweep.map { ($0.0, JSONText.string($0.1)) }) }
 

@@ -56,6 +56,14 @@ public struct ComparisonResults {
         }
 
         public var finals: [Double] { runs.compactMap(\.final).filter(\.isFinite) }
+        /// Runs that ended (finished or failed): what "reached the target in k of n" counts.
+        public var ended: Int { runs.count + failures.count }
+        /// "steps (k/n)" to the target, "not reached", or "—" without a target.
+        public func targetSteps(_ target: TargetSpec?) -> String {
+            guard target != nil else { return "—" }
+            let reached = runs.compactMap(\.targetStep)
+            return reached.isEmpty ? "not reached" : "\(Int(Statistics.mean(reached.map(Double.init))!.rounded())) (\(reached.count)/\(ended))"
+        }
         public var bests: [Double] { runs.compactMap(\.best).filter(\.isFinite) }
     }
 
@@ -119,36 +127,52 @@ public struct ComparisonResults {
         return RunFigures(run: run, final: series.last?.value, best: best, targetStep: targetStep, targetSeconds: targetSeconds, stepSeconds: stepSeconds)
     }
 
+    /// One task's table as cells: the header and a row per optimizer (plan order). The text
+    /// table and the report's HTML table both show exactly these.
+    public func cells(for task: (name: String, kind: String)) -> (header: [String], rows: [[String]]) {
+        let rows = self.rows.filter { $0.task == task.name }
+        guard let first = rows.first else { return ([], []) }
+        let target = plan.target(forKind: task.kind)
+        let header = ["optimizer", "final (mean ± sd)", "best", "steps to target", "time to target", "ms/step", "failed", "vs \(first.optimizer)"]
+        return (header, rows.map { row in
+            let finals = row.finals
+            let final = Statistics.mean(finals).map { m in Statistics.standardDeviation(finals).map { ComparisonResults.format(m) + " ± " + ComparisonResults.format($0) } ?? ComparisonResults.format(m) } ?? "—"
+            let best = Statistics.mean(row.bests).map(ComparisonResults.format) ?? "—"
+            let times = row.runs.compactMap(\.targetSeconds)
+            let time = times.isEmpty ? "—" : String(format: "%.2f s", Statistics.mean(times)!)
+            let step = Statistics.mean(row.runs.compactMap(\.stepSeconds)).map { String(format: "%.3f", $0 * 1000) } ?? "—"
+            let failed = "\(row.failures.count)" + (row.unfinished > 0 ? " (+\(row.unfinished) unfinished)" : "")
+            let versus = row.optimizer == first.optimizer ? "baseline" : row.welch.map { w in
+                let d = (Statistics.mean(finals) ?? 0) - (Statistics.mean(first.finals) ?? 0)
+                return String(format: "%@%@, p=%.3g", d >= 0 ? "+" : "", ComparisonResults.format(d), w.p)
+            } ?? (task.kind == "trace" ? "—" : "n/a (needs 2+ runs each)")
+            return [row.optimizer + (row.sweepText.map { " (\($0))" } ?? ""), final, best, row.targetSteps(target), time, step, failed, versus]
+        })
+    }
+
+    /// The title line of a task's table.
+    public func caption(for task: (name: String, kind: String)) -> String {
+        let metric = plan.metric(forKind: task.kind)
+        let seeds = task.kind == "trace" ? "1 run each (deterministic)" : "\(plan.seeds) seeds"
+        return "\(task.name) — \(metric), \(seeds)\(plan.target(forKind: task.kind).map { "; target \($0.text)" } ?? "")"
+    }
+
+    /// Each failed run of a task: "optimizer, seed k: reason".
+    public func failureNotes(for task: (name: String, kind: String)) -> [String] {
+        rows.filter { $0.task == task.name }.flatMap { row in
+            row.failures.map { "\(row.optimizer), seed \($0.seed): \($0.failure ?? "no reason recorded")" }
+        }
+    }
+
     /// The result table: one block per task, one line per optimizer.
     public var table: String {
         var out: [String] = []
         for task in plan.tasks {
-            let rows = self.rows.filter { $0.task == task.name }
-            guard let first = rows.first else { continue }
-            let target = plan.target(forKind: task.kind)
-            let seeds = task.kind == "trace" ? "1 run each (deterministic)" : "\(plan.seeds) seeds"
-            out.append("\(task.name) — \(first.metric), \(seeds)\(target.map { "; target \($0.text)" } ?? "")")
-            var lines = [["optimizer", "final (mean ± sd)", "best", "steps to target", "time to target", "ms/step", "failed", "vs \(first.optimizer)"]]
-            for row in rows {
-                let finals = row.finals
-                let final = Statistics.mean(finals).map { m in Statistics.standardDeviation(finals).map { ComparisonResults.format(m) + " ± " + ComparisonResults.format($0) } ?? ComparisonResults.format(m) } ?? "—"
-                let best = Statistics.mean(row.bests).map(ComparisonResults.format) ?? "—"
-                let reached = row.runs.compactMap(\.targetStep)
-                let steps = target == nil ? "—" : reached.isEmpty ? "not reached" : "\(Int(Statistics.mean(reached.map(Double.init))!.rounded())) (\(reached.count)/\(row.runs.count))"
-                let times = row.runs.compactMap(\.targetSeconds)
-                let time = times.isEmpty ? "—" : String(format: "%.2f s", Statistics.mean(times)!)
-                let step = Statistics.mean(row.runs.compactMap(\.stepSeconds)).map { String(format: "%.3f", $0 * 1000) } ?? "—"
-                let failed = row.failures.count + row.unfinished == 0 ? "0" : "\(row.failures.count)" + (row.unfinished > 0 ? " (+\(row.unfinished) unfinished)" : "")
-                let versus = row.optimizer == first.optimizer ? "baseline" : row.welch.map { w in
-                    let d = (Statistics.mean(finals) ?? 0) - (Statistics.mean(first.finals) ?? 0)
-                    return String(format: "%@%@, p=%.3g", d >= 0 ? "+" : "", ComparisonResults.format(d), w.p)
-                } ?? (task.kind == "trace" ? "—" : "n/a (needs 2+ runs each)")
-                lines.append([row.optimizer + (row.sweepText.map { " (\($0))" } ?? ""), final, best, steps, time, step, failed, versus])
-            }
-            out += ComparisonResults.align(lines)
-            for row in rows {
-                for f in row.failures { out.append("  failed: \(row.optimizer), seed \(f.seed): \(f.failure ?? "no reason recorded")") }
-            }
+            let (header, rows) = cells(for: task)
+            guard !rows.isEmpty else { continue }
+            out.append(caption(for: task))
+            out += ComparisonResults.align([header] + rows)
+            out += failureNotes(for: task).map { "  failed: " + $0 }
             out.append("")
         }
         return out.joined(separator: "\n")

@@ -32,14 +32,10 @@ public struct ComparisonSpecFile {
 
     public init(path: String) throws {
         let text = try TrainConfigParsing.readFile(path)
-        let depth = YAMLNesting.estimate(text)
-        guard depth <= TrainConfigParsing.maxNesting else {
-            throw GradusError("\(path): the document nests about \(depth) levels deep, expected at most \(TrainConfigParsing.maxNesting)")
-        }
-        let root: Node?
-        do { root = try Yams.compose(yaml: text) } catch {
-            throw GradusError("\(path): not valid YAML: \(String(describing: error).split(separator: "\n").first ?? "")")
-        }
+        self = try YAMLDocument.read(text, source: path) { root in try ComparisonSpecFile(root: root, path: path) }
+    }
+
+    private init(root: Node?, path: String) throws {
         guard let root else { return }
         guard case .mapping(let top) = root else { throw GradusError("\(path): expected a mapping of keys at the top level (\(ComparisonSpecFile.keys.joined(separator: ", ")))") }
         func scalar(_ node: Node, _ key: String) throws -> String {
@@ -51,17 +47,9 @@ public struct ComparisonSpecFile {
             guard case .sequence(let items) = node else { throw GradusError("\(path): \(key) must be a value or a list of values") }
             return try items.map { try scalar($0, key + " item") }
         }
-        /// Nested mappings as dotted keys, e.g. route: {matrix: {id: muon}} → route.matrix.id.
-        func flatten(_ node: Node, _ prefix: String, into out: inout [(String, String)]) throws {
-            guard case .mapping(let m) = node else {
-                out.append((prefix, try scalar(node, prefix)))
-                return
-            }
-            for (k, v) in m {
-                guard let key = k.scalar?.string else { throw GradusError("\(path): a key under \(prefix) is not a plain string") }
-                try flatten(v, prefix.isEmpty ? key : prefix + "." + key, into: &out)
-                guard out.count <= TrainConfigParsing.maxKeys else { throw GradusError("\(path): more than \(TrainConfigParsing.maxKeys) keys") }
-            }
+        func mapping(_ node: Node, _ key: String) throws -> [(String, String)] {
+            guard case .mapping(let m) = node else { throw GradusError("\(path): \(key) must be a mapping of keys to values") }
+            return try YAMLDocument.flatten(m, source: path)
         }
         var seen: Set<String> = []
         for (k, v) in top {
@@ -75,8 +63,7 @@ public struct ComparisonSpecFile {
                         optimizers.append(try OptimizerSpec.parse(spec))
                         continue
                     }
-                    var pairs: [(String, String)] = []
-                    try flatten(item, "", into: &pairs)
+                    let pairs = try mapping(item, "an optimizers entry")
                     guard let id = pairs.first(where: { $0.0 == "id" })?.1 else {
                         throw GradusError("\(path): an optimizers entry has no id (expected e.g. {id: sgd, lr: 0.05})")
                     }
@@ -92,7 +79,7 @@ public struct ComparisonSpecFile {
             case "tasks": tasks = try list(v, key)
             case "sweeps", "sweep": sweeps = try list(v, key)
             case "targets", "target": targets = try list(v, key)
-            case "set": try flatten(v, "", into: &settings)
+            case "set": settings = try mapping(v, key)
             case "seeds": seeds = try scalar(v, key)
             case "jobs": jobs = try scalar(v, key)
             case "timeout": timeout = try scalar(v, key)

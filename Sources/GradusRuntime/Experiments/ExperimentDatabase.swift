@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 
 /// The experiment database (`runs.sqlite`): every run with its resolved configuration, status
 /// and metric rows, in SQLite so that `sqlite3` or pandas can query it. The schema is documented
@@ -12,26 +13,35 @@ public final class ExperimentDatabase {
     /// Opens (or, when `create` allows, creates) the database at `path`. An existing file must be
     /// a Gradus experiment database: anything else is refused untouched.
     public init(path: String, create: Bool = true) throws {
-        var isDirectory: ObjCBool = false
-        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
-        if isDirectory.boolValue { throw GradusError("\(path): is a folder, expected an experiment database file") }
+        var st = stat()
+        let exists = lstat(path, &st) == 0
         if exists {
-            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-            if size > 0 { try ExperimentDatabase.checkHeader(path) }
+            switch st.st_mode & S_IFMT {
+            case S_IFLNK: throw GradusError("\(path): is a symbolic link; give the experiment database file itself")
+            case S_IFDIR: throw GradusError("\(path): is a folder, expected an experiment database file")
+            case S_IFREG: if st.st_size > 0 { try ExperimentDatabase.checkHeader(path) }
+            default: throw GradusError("\(path): is not a regular file, expected an experiment database file")
+            }
         }
         guard exists || create else { throw GradusError("\(path): no such experiment database") }
         connection = try SQLiteConnection(path: path, create: create)
-        let tables = try connection.query("SELECT name FROM sqlite_master WHERE type = 'table'").compactMap { $0.first?.string }
-        if tables.isEmpty {
-            try connection.execute("PRAGMA journal_mode = WAL")
-            try connection.transaction { try connection.execute(ExperimentDatabase.schema) }
-        } else {
+        // Looking and creating in one write transaction: of two processes creating the same new
+        // database, the second waits and then finds the schema.
+        let created: Bool = try connection.transaction {
+            let tables = try connection.query("SELECT name FROM sqlite_master WHERE type = 'table'").compactMap { $0.first?.string }
+            if tables.isEmpty {
+                guard create else { throw GradusError("\(path): an empty file, not a Gradus experiment database") }
+                try connection.execute(ExperimentDatabase.schema)
+                return true
+            }
             let schema = tables.contains("gradus_meta")
                 ? try connection.query("SELECT value FROM gradus_meta WHERE key = 'schema'").first?.first?.string : nil
             guard schema == ExperimentDatabase.schemaName else {
                 throw GradusError("\(path): an SQLite database that is not a Gradus experiment database (schema \(schema.map { "'\($0)'" } ?? "missing"), expected '\(ExperimentDatabase.schemaName)'); choose another file")
             }
+            return false
         }
+        if created { try connection.execute("PRAGMA journal_mode = WAL") }
         try connection.execute("PRAGMA foreign_keys = ON")
     }
 
@@ -179,10 +189,11 @@ public final class ExperimentDatabase {
         }
     }
 
-    /// Marks a run failed with the reason (its metric rows so far are kept).
+    /// Marks a pending or running run failed with the reason (its metric rows so far are kept);
+    /// a run that already ended keeps its status.
     public func fail(run id: Int64, reason: String, wallSeconds: Double?) throws {
         try connection.transaction {
-            try connection.query("UPDATE runs SET status = 'failed', failure = ?, finished_at = ?, wall_seconds = ? WHERE id = ?",
+            try connection.query("UPDATE runs SET status = 'failed', failure = ?, finished_at = ?, wall_seconds = ? WHERE id = ? AND status IN ('pending', 'running')",
                                  [.text(reason), .text(ExperimentDatabase.now()), wallSeconds.map(SQLiteValue.real) ?? .null, .integer(id)])
         }
     }

@@ -5,8 +5,8 @@ import Foundation
 /// `Event` protocol buffers, the first naming the file version, the others holding scalar
 /// summaries. Only the fields scalars need are encoded (tensorflow/core/util/event.proto and
 /// framework/summary.proto: Event.wall_time = 1, step = 2, file_version = 3, summary = 5;
-/// Summary.value = 1; Value.tag = 1, simple_value = 2). Each event is flushed as it is written,
-/// so a running TensorBoard sees the run as it goes.
+/// Summary.value = 1; Value.tag = 1, simple_value = 2). Each event goes to the file as it is
+/// written (no buffering in the process), so a running TensorBoard sees the run as it goes.
 public final class TensorBoardWriter {
     public let path: String
     private let handle: FileHandle
@@ -52,8 +52,7 @@ public final class TensorBoardWriter {
         record += payload
         record += withUnsafeBytes(of: TensorBoardWriter.maskedCRC(payload).littleEndian, Array.init)
         do {
-            try handle.write(contentsOf: record)
-            try handle.synchronize()
+            try handle.write(contentsOf: record)  // unbuffered: a reader sees the event at once
         } catch {
             throw GradusError("\(path): cannot write the TensorBoard event: \(error.localizedDescription)")
         }

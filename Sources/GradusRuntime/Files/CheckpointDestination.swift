@@ -45,6 +45,13 @@ public struct CheckpointDestination: Sendable {
             }
         } else if errno != ENOENT {
             throw GradusError("--checkpoint \(path): \(String(cString: strerror(errno)))")
+        } else {
+            // Not there yet: a file the run will create there itself (its experiment database) is
+            // still the same file.
+            let mine = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+            for (what, other) in protected where !other.isEmpty && URL(fileURLWithPath: other).standardizedFileURL.resolvingSymlinksInPath().path == mine {
+                throw GradusError("--checkpoint \(path): is the \(what) of this run (\(other)); choose another path")
+            }
         }
         let folder = AtomicFile.folder(of: path)
         var isDir: ObjCBool = false

@@ -6,6 +6,11 @@ import Foundation
 public enum GeneratedFile {
     public static func checkReplaceable(_ path: String, option: String, suffix: String, marker: String, what: String) throws {
         guard path.lowercased().hasSuffix(suffix) else { throw GradusError("\(option) \(path): expected a file name ending in \(suffix)") }
+        let folder = (path as NSString).deletingLastPathComponent
+        var isFolder: ObjCBool = false
+        guard folder.isEmpty || (FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue) else {
+            throw GradusError("\(option) \(path): the folder \(folder) does not exist")
+        }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return }
         guard !isDirectory.boolValue else { throw GradusError("\(option) \(path): is a folder, expected a file name") }

@@ -12,7 +12,7 @@ public enum AnalysisCharts {
     /// Refuses a destination that is not an .svg name or that holds something else, before any
     /// work is done.
     public static func checkDestination(_ path: String) throws {
-        try GeneratedFile.checkReplaceable(path, option: "--plot", suffix: ".svg", marker: "<svg", what: "an SVG file")
+        try GeneratedFile.checkReplaceable(path, option: "--plot", suffix: ".svg", marker: "<svg class=\"chart\"", what: "a chart Gradus drew")
     }
 
     public static func hessian(_ s: HessianSpectrum, title: String) -> String {

@@ -25,11 +25,11 @@ public enum Report {
         var body: [String] = []
         let runs = try results.database.runs().filter { plan.runKeys.contains($0.key) }
         let failed = runs.filter { $0.status == "failed" }.count, finished = runs.filter { $0.status == "finished" }.count
-        body.append("<header><h1>Optimizer comparison</h1><p>\(escape(plan.optimizers.joined(separator: " · "))) on \(escape(plan.tasks.map(\.name).joined(separator: ", "))). \(finished) runs finished, \(failed) failed\(runs.count > finished + failed ? ", \(runs.count - finished - failed) not run yet" : ""). Figures are over the final runs (seeds \(plan.seeds)); bands span the lowest to the highest seed.\(plan.sweeps.isEmpty ? "" : " Tuned by " + escape(plan.sweeps.joined(separator: ", ")) + " on a validation split.")</p></header>")
+        body.append("<header><h1>Optimizer comparison</h1><p>\(escape(plan.optimizers.joined(separator: " · "))) on \(escape(plan.tasks.map(\.name).joined(separator: ", "))). \(finished) runs finished, \(failed) failed\(runs.count > finished + failed ? ", \(runs.count - finished - failed) not run yet" : ""). Figures are over the final runs (\(plan.tasks.contains { $0.kind == "train" } ? "\(plan.seeds) seeds per training task" : "")\(plan.tasks.contains { $0.kind == "train" } && plan.tasks.contains { $0.kind == "trace" } ? "; " : "")\(plan.tasks.contains { $0.kind == "trace" } ? "one deterministic trace per test function" : "")); bands span the lowest to the highest seed.\(plan.sweeps.isEmpty ? "" : " Tuned by " + escape(plan.sweeps.joined(separator: ", ")) + " on a validation split.")</p></header>")
         for task in plan.tasks {
             let rows = results.rows.filter { $0.task == task.name }
             body.append("<section><h2>\(escape(task.name))</h2>")
-            body.append(table(rows, target: plan.target(forKind: task.kind)))
+            body.append(table(results, task))
             var charts: [String] = []
             if task.kind == "train" {
                 charts.append(try curves(rows, results, metric: "train_loss", title: "Training loss", axis: SVGChart.Axis("training loss", log: true)))
@@ -64,7 +64,7 @@ public enum Report {
     static let css = """
         body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;color:#222;margin:24px auto;max-width:1200px;padding:0 16px}
         h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
-        table{border-collapse:collapse;margin:8px 0 12px;font-variant-numeric:tabular-nums}
+        table{border-collapse:collapse;margin:8px 0 12px;font-variant-numeric:tabular-nums}caption{text-align:left;color:#555;padding-bottom:4px}
         th,td{padding:4px 10px;border-bottom:1px solid #e4e4e4;text-align:right;white-space:nowrap}th{background:#f5f5f5}
         td:first-child,th:first-child{text-align:left}.swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px}
         .failed{color:#b00020;font-size:13px}.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:12px}
@@ -74,31 +74,17 @@ public enum Report {
 
     static func escape(_ s: String) -> String { SVGChart.escape(s) }
 
-    static func table(_ rows: [ComparisonResults.Row], target: TargetSpec?) -> String {
-        guard let first = rows.first else { return "" }
-        var out = ["<table><tr><th>optimizer</th><th>\(escape(first.metric)) (mean ± sd)</th><th>best</th><th>runs</th>"
-                   + (target != nil ? "<th>steps to \(escape(target!.text))</th><th>time to target</th>" : "") + "<th>ms/step</th><th>vs \(escape(first.optimizer))</th></tr>"]
+    /// The task's table (the same cells as the text table), a colour swatch per optimizer.
+    static func table(_ results: ComparisonResults, _ task: (name: String, kind: String)) -> String {
+        let (header, rows) = results.cells(for: task)
+        guard !rows.isEmpty else { return "" }
+        var out = ["<table><caption>\(escape(results.caption(for: task)))</caption><tr>" + header.map { "<th>\(escape($0))</th>" }.joined() + "</tr>"]
         for (i, row) in rows.enumerated() {
-            let finals = row.finals
-            let mean = Statistics.mean(finals).map(ComparisonResults.format) ?? "—"
-            let sd = Statistics.standardDeviation(finals).map { " ± " + ComparisonResults.format($0) } ?? ""
-            let best = Statistics.mean(row.bests).map(ComparisonResults.format) ?? "—"
-            let reached = row.runs.compactMap(\.targetStep), times = row.runs.compactMap(\.targetSeconds)
-            let step = Statistics.mean(row.runs.compactMap(\.stepSeconds)).map { String(format: "%.3f", $0 * 1000) } ?? "—"
-            let versus = i == 0 ? "baseline" : row.welch.map { String(format: "p = %.3g", $0.p) } ?? "—"
-            var cells = ["<span class=\"swatch\" style=\"background:\(SVGChart.color(i))\"></span>\(escape(row.optimizer))\(row.sweepText.map { " <small>(" + escape($0) + ")</small>" } ?? "")",
-                         mean + sd, best, "\(row.runs.count) finished" + (row.failures.isEmpty ? "" : ", \(row.failures.count) failed")]
-            if target != nil {
-                cells.append(reached.isEmpty ? "not reached" : "\(Int(Statistics.mean(reached.map(Double.init))!.rounded())) (\(reached.count)/\(row.runs.count))")
-                cells.append(times.isEmpty ? "—" : String(format: "%.2f s", Statistics.mean(times)!))
-            }
-            cells += [step, versus]
-            out.append("<tr>" + cells.map { "<td>\($0)</td>" }.joined() + "</tr>")
+            let first = "<span class=\"swatch\" style=\"background:\(SVGChart.color(i))\"></span>\(escape(row[0]))"
+            out.append("<tr><td>\(first)</td>" + row.dropFirst().map { "<td>\(escape($0))</td>" }.joined() + "</tr>")
         }
         out.append("</table>")
-        for row in rows {
-            for f in row.failures { out.append("<p class=\"failed\">failed: \(escape(row.optimizer)), seed \(f.seed): \(escape(f.failure ?? "no reason recorded"))</p>") }
-        }
+        out += results.failureNotes(for: task).map { "<p class=\"failed\">failed: \(escape($0))</p>" }
         return out.joined()
     }
 
@@ -116,7 +102,7 @@ public enum Report {
                     byX[x == "epoch" ? Double(p.epoch ?? Int(p.step)) : Double(p.step), default: []].append(p.value)
                 }
             }
-            let xs = byX.keys.sorted()
+            let xs = thinned(byX.keys.sorted())
             all.append(xs.map { ($0, Statistics.mean(byX[$0]!)!) })
             var s = SVGChart.Series(name: row.optimizer, points: all.last!, color: SVGChart.color(series.count))
             if row.runs.count > 1 { s.band = xs.map { ($0, byX[$0]!.min()!, byX[$0]!.max()!) } }
@@ -159,6 +145,14 @@ public enum Report {
         })
     }
 
+    /// At most about `limit` of `items`, evenly spaced, first and last kept: a curve of 20,000
+    /// trace steps draws as well with 600 points, in a fraction of the file.
+    static func thinned<T>(_ items: [T], limit: Int = 600) -> [T] {
+        guard items.count > limit else { return items }
+        let every = items.count / limit + 1
+        return items.enumerated().filter { $0.offset % every == 0 || $0.offset == items.count - 1 }.map(\.element)
+    }
+
     /// Each optimizer's path over the contours of the 2-D test function.
     static func trajectories(_ name: String, _ rows: [ComparisonResults.Row], _ results: ComparisonResults) throws -> String? {
         guard let function = TestFunction.all.first(where: { $0.name == name }) else { return nil }
@@ -167,13 +161,14 @@ public enum Report {
             guard let run = row.runs.first else { continue }
             let xs = try results.database.series(run: run.run.id, "x[0]"), ys = try results.database.series(run: run.run.id, "x[1]")
             var points = zip(xs, ys).map { (x: $0.value, y: $1.value) }.filter { $0.x.isFinite && $0.y.isFinite }
-            if points.count > 600 { let every = points.count / 600 + 1; points = points.enumerated().filter { $0.offset % every == 0 || $0.offset == points.count - 1 }.map(\.element) }
+            points = thinned(points)
             paths.append(SVGChart.Series(name: row.optimizer, points: points, color: SVGChart.color(i)))
         }
         let all = paths.flatMap(\.points) + [(x: Double(function.start[0]), y: Double(function.start[1]))]
         guard let x0 = all.map(\.x).min(), let x1 = all.map(\.x).max(), let y0 = all.map(\.y).min(), let y1 = all.map(\.y).max() else { return nil }
         let px = max((x1 - x0) * 0.15, 0.5), py = max((y1 - y0) * 0.15, 0.5)
-        return SVGChart.contour(title: "Trajectories on \(name): \(function.formula)", x: (x0 - px)...(x1 + px), y: (y0 - py)...(y1 + py),
+        let title = "Trajectories on \(name)" + (function.formula.count <= 40 ? ": \(function.formula)" : "")
+        return SVGChart.contour(title: title, x: (x0 - px)...(x1 + px), y: (y0 - py)...(y1 + py),
                                 function: { Double(function.value([Float($0), Float($1)])) }, paths: paths)
     }
 
@@ -188,7 +183,7 @@ public enum Report {
             let cost: [String: Double] = Dictionary(uniqueKeysWithValues: rows.map { row in
                 // Every final run must reach the target; otherwise the optimizer failed the task.
                 let reached = task.kind == "train" ? row.runs.compactMap(\.targetSeconds) : row.runs.compactMap { $0.targetStep.map(Double.init) }
-                return (row.optimizer, !row.runs.isEmpty && reached.count == row.runs.count ? Statistics.mean(reached)! : .infinity)
+                return (row.optimizer, !row.runs.isEmpty && reached.count == row.ended ? Statistics.mean(reached)! : .infinity)
             })
             let best = cost.values.min() ?? .infinity
             for row in rows { ratios[row.optimizer, default: []].append(best.isFinite && best > 0 ? cost[row.optimizer]! / best : (cost[row.optimizer]! == best && best == 0 ? 1 : .infinity)) }

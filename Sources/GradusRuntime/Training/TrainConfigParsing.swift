@@ -16,7 +16,7 @@ public enum TrainConfigParsing {
     /// Keys whose YAML value may be a list (of sizes); everywhere else a list is an error.
     static let listKeys: Set<String> = ["model.hidden", "model.channels"]
     /// Bounds on a configuration document, checked before and while it is read.
-    static let maxFileBytes = 1 << 20, maxNesting = 64, maxKeys = 10_000
+    static let maxFileBytes = 1 << 20, maxNesting = YAMLDocument.maxNesting, maxKeys = YAMLDocument.maxKeys
 
     /// The text of a configuration file: a readable regular file of at most 1 MiB of UTF-8.
     public static func readFile(_ path: String) throws -> String {
@@ -32,51 +32,11 @@ public enum TrainConfigParsing {
     /// would overflow its stack); a key given twice, or a list where a single value belongs,
     /// is an error.
     public static func flatten(yaml text: String, source: String) throws -> [(String, String)] {
-        let depth = YAMLNesting.estimate(text)
-        guard depth <= maxNesting else {
-            throw GradusError("\(source): the document nests about \(depth) levels deep, expected at most \(maxNesting)")
+        try YAMLDocument.read(text, source: source) { node in
+            guard let node else { return [] }
+            guard case .mapping(let root) = node else { throw GradusError("\(source): expected a mapping of keys at the top level") }
+            return try YAMLDocument.flatten(root, source: source, lists: listKeys)
         }
-        let node: Node?
-        do { node = try Yams.compose(yaml: text) } catch {
-            let lines = String(describing: error).split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-            // Yams gives "line:column: reason" then the offending line and a caret; keep the reason and the line.
-            let message = lines.filter { !$0.isEmpty && !$0.allSatisfy { $0 == "^" } }.joined(separator: " — ")
-            throw GradusError("\(source): not valid YAML: \(message)")
-        }
-        guard let node else { return [] }
-        guard case .mapping(let root) = node else { throw GradusError("\(source): expected a mapping of keys at the top level") }
-        var out: [(String, String)] = []
-        var seen: Set<String> = []
-        var visited = 0
-        func add(_ path: String, _ value: String) throws {
-            guard seen.insert(path).inserted else { throw GradusError("\(source): key '\(path)' is given twice") }
-            guard out.count < maxKeys else { throw GradusError("\(source): more than \(maxKeys) keys") }
-            out.append((path, value))
-        }
-        func walk(_ mapping: Node.Mapping, _ prefix: String) throws {
-            for (k, v) in mapping {
-                guard let key = k.scalar?.string else { throw GradusError("\(source): a key under '\(prefix.isEmpty ? "the top level" : prefix)' is not a plain string") }
-                let path = prefix.isEmpty ? key : prefix + "." + key
-                switch v {
-                case .scalar(let s): try add(path, s.string)
-                case .sequence(let seq):
-                    guard listKeys.contains(path) else {
-                        throw GradusError("\(source): \(path) is a list, expected a single value (lists are allowed for \(listKeys.sorted().joined(separator: ", ")))")
-                    }
-                    let items = try seq.map { item -> String in
-                        guard let s = item.scalar?.string else { throw GradusError("\(source): \(path) must be a list of scalars") }
-                        return s
-                    }
-                    try add(path, items.joined(separator: ","))
-                case .mapping(let m):
-                    visited += m.count
-                    guard visited <= maxKeys * 10 else { throw GradusError("\(source): more than \(maxKeys * 10) nodes (aliases expanding without bound?)") }
-                    try walk(m, path)
-                }
-            }
-        }
-        try walk(root, "")
-        return out
     }
 
     /// The configuration as (key, text) pairs that `apply` reads back to the same configuration.

@@ -73,20 +73,25 @@ extension Trainer {
         }
     }
 
-    /// The seeded train/test split (train/validation when `validation_fraction` > 0), standardised
-    /// with the training statistics when asked.
-    static func loadData(_ config: TrainConfig) throws -> (Dataset, Dataset) {
+    /// The seeded train/test split, standardised with the training statistics when asked. With
+    /// `validation_fraction` > 0 the validation split is carved from the training split and takes
+    /// the test split's place (the run never reads the test split), unless `testSplit` asks for the
+    /// test split itself (`gradus eval` and the analyses); either way the statistics are those of
+    /// the rows the run trains on.
+    static func loadData(_ config: TrainConfig, testSplit: Bool = false) throws -> (Dataset, Dataset) {
         let data = try Dataset.load(config.dataset, labels: config.labels)
-        var (rawTrain, rawTest) = try data.split(testFraction: config.testFraction, seed: config.seed)
+        var (rawTrain, rawHeldOut) = try data.split(testFraction: config.testFraction, seed: config.seed)
         if config.validationFraction > 0 {
-            (rawTrain, rawTest) = try rawTrain.split(testFraction: config.validationFraction, seed: config.seed, stream: "validation",
-                                                      names: ("/train", "/validation"))
+            let (train, validation) = try rawTrain.split(testFraction: config.validationFraction, seed: config.seed, stream: "validation",
+                                                         names: ("/train", "/validation"))
+            rawTrain = train
+            if !testSplit { rawHeldOut = validation }
         }
         switch config.normalize {
         case "standardize":
             let (mean, std) = rawTrain.columnStatistics()
-            return (try rawTrain.standardized(mean: mean, std: std), try rawTest.standardized(mean: mean, std: std))
-        case "none": return (rawTrain, rawTest)
+            return (try rawTrain.standardized(mean: mean, std: std), try rawHeldOut.standardized(mean: mean, std: std))
+        case "none": return (rawTrain, rawHeldOut)
         default: throw GradusError("normalize='\(config.normalize)': expected 'standardize' or 'none'")
         }
     }

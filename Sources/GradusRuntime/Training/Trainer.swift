@@ -353,7 +353,7 @@ public final class Trainer {
     /// `gradus eval` needs: a forward pass only).
     public static func evaluationSetup(config: TrainConfig, registry: PluginRegistry) throws -> (model: Sequential, test: Dataset) {
         try validate(config)
-        let (train, test) = try loadData(config)
+        let (train, test) = try loadData(config, testSplit: true)
         let model = try buildModel(config, data: train, classes: max(train.classes, test.classes), registry: registry, needsSecondOrder: false)
         return (model, test)
     }
