@@ -12,10 +12,17 @@ public protocol Module: AnyObject {
     /// y = f(x). `bindings` gives the leaf variable to use for each parameter in this pass.
     /// Throws when a plugin behind the module fails.
     func forward(_ x: Variable, _ bindings: ParameterBindings, mode: Mode) throws -> Variable
+    /// The modules inside this one (a Sequential's layers, a transformer's blocks and norms).
+    var children: [Module] { get }
 }
 
 extension Module {
     public var buffers: [Buffer] { [] }
+    public var children: [Module] { [] }
+
+    /// Every module inside this one, depth first (not this one itself): how the runtime finds
+    /// the normalizer layers wherever a model keeps them.
+    public var descendants: [Module] { children.flatMap { [$0] + $0.descendants } }
 }
 
 /// A named tensor a module keeps between passes without training it (e.g. a running mean).
@@ -126,6 +133,7 @@ public final class Sequential: Module {
     public init(_ layers: [Module]) { self.layers = layers }
     public var parameters: [Parameter] { layers.flatMap(\.parameters) }
     public var buffers: [Buffer] { layers.flatMap(\.buffers) }
+    public var children: [Module] { layers }
     public func forward(_ x: Variable, _ b: ParameterBindings, mode: Mode) throws -> Variable {
         var y = x
         for (i, layer) in layers.enumerated() {

@@ -29,7 +29,7 @@ public struct AnalysisSetup {
         let (train, test) = try Trainer.loadData(config, testSplit: true)
         let model = try Trainer.buildModel(config, data: train, classes: max(train.classes, test.classes), registry: registry,
                                            needsSecondOrder: secondOrder)
-        if secondOrder, let layer = model.layers.compactMap({ $0 as? PluginNormalization }).first(where: \.firstOrderOnly) {
+        if secondOrder, let layer = model.descendants.compactMap({ $0 as? PluginNormalization }).first(where: \.firstOrderOnly) {
             throw GradusError("\(path): normalizer \(layer.session.strategy.id) has no graph form, so Hessian-vector products cannot pass through it")
         }
         try checkpoint.restoreWeights(into: model)

@@ -73,7 +73,7 @@ extension Trainer {
     /// the pruner.
     public var resolvedHyperparameters: [(component: String, name: String, value: String)] {
         var out = optimizers.flatMap { $0.hyperparameters.resolved($0.groupName == "default" ? "optimizer" : $0.groupName) }
-        if let layer = model.layers.compactMap({ $0 as? PluginNormalization }).first { out += layer.session.hyperparameters.resolved("normalizer") }
+        if let layer = model.descendants.compactMap({ $0 as? PluginNormalization }).first { out += layer.session.hyperparameters.resolved("normalizer") }
         if let pruning { out += pruning.hyperparameters.resolved("pruner") }
         return out
     }

@@ -53,7 +53,7 @@ public final class Trainer {
         var v = [mainStrategy.id: mainStrategy.version]
         for session in optimizers { v[session.strategy.id] = session.strategy.version }
         if let pruning { v[pruning.strategy.id] = pruning.strategy.version }
-        for layer in model.layers.compactMap({ $0 as? PluginNormalization }) { v[layer.session.strategy.id] = layer.session.strategy.version }
+        for layer in model.descendants.compactMap({ $0 as? PluginNormalization }) { v[layer.session.strategy.id] = layer.session.strategy.version }
         for s in schedules.first?.schedules ?? [] { v[s.caller.id] = s.caller.version }
         return v
     }
@@ -117,7 +117,7 @@ public final class Trainer {
         }
         optimizers = sessions
         schedules = runners
-        if needsHVP, let layer = model.layers.compactMap({ $0 as? PluginNormalization }).first(where: \.firstOrderOnly) {
+        if needsHVP, let layer = model.descendants.compactMap({ $0 as? PluginNormalization }).first(where: \.firstOrderOnly) {
             throw GradusError("\((hvpUser ?? strategy).id) needs Hessian-vector products, but normalizer \(layer.session.strategy.id) runs in its kernel form (first-order gradients); use its graph form (normalizer_form=graph)")
         }
         if let prunerID = config.pruner {

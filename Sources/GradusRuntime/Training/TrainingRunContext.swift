@@ -80,7 +80,7 @@ final class TrainingRunContext: RunContext {
             guard let src = v[i], out[i] != nil else { return invalid("hessian_vector_product: vector \(i) is NULL") }
             vectors.append(Tensor(shape: p.shape, storage: TensorStorage(copying: src, count: p.storage.count)))
         }
-        if let layer = (model as? Sequential)?.layers.compactMap({ $0 as? PluginNormalization }).first(where: \.firstOrderOnly) {
+        if let layer = model.descendants.compactMap({ $0 as? PluginNormalization }).first(where: \.firstOrderOnly) {
             PluginErrorSlot.shared.set(GRADUS_ERR_UNSUPPORTED, "hessian_vector_product: normalizer \(layer.session.strategy.id) runs in its kernel form (first-order gradients)")
             return GRADUS_ERR_UNSUPPORTED
         }
