@@ -8,7 +8,7 @@ struct Gradus: ParsableCommand {
         commandName: "gradus",
         abstract: "Plugin-based optimization for neural networks: optimizers, normalizers and pruners as C-ABI plugins.",
         version: PluginLoader.hostVersion,
-        subcommands: [Train.self, Eval.self, Compare.self, ReportCommand.self, Analyze.self, Plugins.self, Trace.self]
+        subcommands: [Train.self, Eval.self, Tasks.self, Compare.self, ReportCommand.self, Analyze.self, Plugins.self, Trace.self]
     )
 }
 

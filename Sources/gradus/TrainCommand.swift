@@ -9,6 +9,8 @@ struct Train: ParsableCommand {
         discussion: "Keys: \(TrainConfigParsing.keys.joined(separator: ", ")). Metrics are printed as JSON Lines, one per epoch. SIGINT or SIGTERM stops training between batches after writing the checkpoint (exit status 130 or 143).")
     @OptionGroup var plugins: PluginOptions
     @Argument(help: "A YAML configuration file.") var config: String?
+    @Option(help: "Start from a task's preset (dataset, model, optimizer, run length; `gradus tasks` lists them); a configuration file and --set change it further.")
+    var task: String?
     @Option(name: .customLong("set"), help: "Override one key, e.g. --set optimizer.lr=0.01 or --set epochs=5; repeatable.")
     var settings: [String] = []
     @Option(help: "Write a checkpoint here after every epoch, and every checkpoint_every steps when that key is set (atomically: the previous one stays intact until the new one is complete). An existing file must be a Gradus checkpoint.")
@@ -32,6 +34,10 @@ struct Train: ParsableCommand {
         try reportingErrors {
             let saved = try resume.map { try Checkpoint(contentsOf: $0) }
             var cfg = saved?.config ?? TrainConfig()
+            if let task {
+                guard saved == nil else { throw GradusError("--task \(task): a resumed run keeps its own configuration; give either --task or --resume") }
+                try TrainConfigParsing.apply(TrainingTask.named(task).settings, to: &cfg)
+            }
             if let path = config {
                 guard saved == nil else { throw GradusError("give either a configuration file or --resume, not both") }
                 try TrainConfigParsing.apply(TrainConfigParsing.flatten(yaml: TrainConfigParsing.readFile(path), source: path), to: &cfg)

@@ -116,11 +116,13 @@ enum ArrayFiles {
 }
 
 extension Dataset {
-    /// "digits", a .csv file, or an IDX/NPY file of features with `labels` naming the labels file.
+    /// "digits", "modular_addition[:P]", a .csv file, or an IDX/NPY file of features with `labels`
+    /// naming the labels file.
     public static func load(_ spec: String, labels: String?) throws -> Dataset {
         if spec == "digits" { return try digits() }
+        if let p = try ModularArithmetic.modulus(spec) { return try ModularArithmetic.addition(modulus: p) }
         guard FileManager.default.fileExists(atPath: spec) else {
-            throw GradusError("dataset=\(spec): no such file (expected 'digits', a .csv file, or an IDX/NPY file with labels=PATH)")
+            throw GradusError("dataset=\(spec): no such file (expected 'digits', 'modular_addition[:P]', a .csv file, or an IDX/NPY file with labels=PATH)")
         }
         if spec.hasSuffix(".csv") { return try csv(path: spec) }
         guard let labels else {

@@ -9,6 +9,9 @@ public struct Dataset {
     public let classes: Int
     /// One sample's image shape [C, H, W] when the features are images (row-major pixels).
     public var imageShape: [Int]?
+    /// For token datasets (each row a sequence of integer token ids stored as floats): the number
+    /// of distinct tokens. Nil for feature datasets. Token datasets are never standardised.
+    public var vocabulary: Int?
 
     public var count: Int { labels.count }
     /// The largest label accepted: the output layer has one unit per class up to it, so a stray
@@ -16,7 +19,7 @@ public struct Dataset {
     public static let maxLabel = 1_000_000
     public var featureCount: Int { features.shape[1] }
 
-    public init(name: String, features: Tensor, labels: [Int], imageShape: [Int]? = nil) throws {
+    public init(name: String, features: Tensor, labels: [Int], imageShape: [Int]? = nil, vocabulary: Int? = nil) throws {
         guard features.rank == 2, features.shape[0] == labels.count else {
             throw GradusError("\(name): features \(features.shape) do not match \(labels.count) labels")
         }
@@ -34,7 +37,8 @@ public struct Dataset {
         }
         // A square number of features reads as one grey square image (CSV rows of pixels).
         let side = Int(Double(features.shape[1]).squareRoot().rounded())
-        self.imageShape = imageShape ?? (side > 1 && side * side == features.shape[1] ? [1, side, side] : nil)
+        self.imageShape = vocabulary != nil ? nil : imageShape ?? (side > 1 && side * side == features.shape[1] ? [1, side, side] : nil)
+        self.vocabulary = vocabulary
     }
 
     /// The UCI optical-recognition digits (1797 images of 8×8 pixels in 0...16, 10 classes), shipped
@@ -122,7 +126,7 @@ public struct Dataset {
         }
         func subset(_ idx: ArraySlice<Int>, _ suffix: String) throws -> Dataset {
             let (x, y) = batch(idx)
-            return try Dataset(name: name + suffix, features: x, labels: y, imageShape: imageShape)
+            return try Dataset(name: name + suffix, features: x, labels: y, imageShape: imageShape, vocabulary: vocabulary)
         }
         return (try subset(order[nTest...], names.0), try subset(order[..<nTest], names.1))
     }
@@ -146,7 +150,7 @@ public struct Dataset {
         out.withUnsafeMutableBuffer { x in
             for i in 0..<count { for j in 0..<d { x[i * d + j] = (x[i * d + j] - mean[j]) / (std[j] < 1e-6 ? 1 : std[j]) } }
         }
-        return try Dataset(name: name, features: out, labels: labels, imageShape: imageShape)
+        return try Dataset(name: name, features: out, labels: labels, imageShape: imageShape, vocabulary: vocabulary)
     }
 
     /// A uniformly random permutation of 0..<n (Fisher–Yates on the given stream).

@@ -1,7 +1,7 @@
 import Foundation
 
-/// What a comparison runs its optimizers on: a built-in training task, a training YAML file, or
-/// a test function (compared as traces).
+/// What a comparison runs its optimizers on: a built-in training task (`TrainingTask`), a
+/// training YAML file, or a test function (compared as traces).
 public struct CompareTask: Sendable {
     public enum Kind: String, Sendable { case train, trace }
     public let name: String
@@ -11,24 +11,19 @@ public struct CompareTask: Sendable {
     public let configFile: String?
     public let settings: [(String, String)]
 
-    /// The built-in training tasks: name, what it is, its settings over the defaults.
-    public static let builtins: [(name: String, summary: String, settings: [(String, String)])] = [
-        ("digits-mlp", "MLP 64-128-10 on the bundled 8×8 digits (the default job); metric test_accuracy, a good run reaches 0.95", []),
-        ("digits-lenet", "LeNet-style CNN (3×3 convolutions 16, 32; dense 128) on the 8×8 digits; metric test_accuracy, a good run reaches 0.95",
-         [("model.arch", "lenet")]),
-    ]
-
     /// The metric a task's runs are judged by when no target names one: test accuracy for
     /// training tasks, the function value for traces.
     public var defaultMetric: String { kind == .trace ? "f" : "test_accuracy" }
 
     /// Every name `--task` accepts besides file paths.
-    public static var names: [String] { builtins.map(\.name) + TestFunction.all.map(\.name) }
+    public static var names: [String] { TrainingTask.names + TestFunction.all.map(\.name) }
 
     /// A built-in task, a test function, or a readable YAML file, by the text given to `--task`.
     public static func resolve(_ text: String) throws -> CompareTask {
-        if let b = builtins.first(where: { $0.name == text }) {
-            return CompareTask(name: b.name, kind: .train, configFile: nil, settings: b.settings)
+        if let b = TrainingTask.all.first(where: { $0.name == text }) {
+            // The preset's optimizer and its hyperparameters are one optimizer's; a comparison
+            // takes those from each --optimizer SPEC.
+            return CompareTask(name: b.name, kind: .train, configFile: nil, settings: b.settings.filter { !$0.0.hasPrefix("optimizer") })
         }
         if let f = TestFunction.all.first(where: { $0.name == text.lowercased() }) {
             return CompareTask(name: f.name, kind: .trace, configFile: nil, settings: [])

@@ -1,4 +1,5 @@
 import Foundation
+import GradusNN
 
 /// Everything a training run needs; the defaults are the built-in digits job
 /// (MLP 64-128-10, Adam lr 1e-3, batch 64, 20 epochs, 80/20 split, seed 0).
@@ -7,12 +8,20 @@ public struct TrainConfig {
     public var dataset = "digits"
     /// The labels file for NPY and IDX features (an integer array with one entry per row).
     public var labels: String?
-    /// "mlp" or "lenet" (a small CNN, for image data).
+    /// "mlp", "lenet" (a small CNN, for image data) or "transformer" (for token datasets).
     public var arch = "mlp"
     /// Dense hidden layer sizes (the MLP's, or the CNN's head after the convolutions).
     public var hidden: [Int] = [128]
     /// Convolution channels of "lenet", one 3×3 conv block (+ 2×2 max pooling) each.
     public var channels: [Int] = [16, 32]
+    /// The transformer's blocks, width, attention heads, normalization placement and head tying
+    /// (`model.arch=transformer`; its context is the dataset's sequence length and its vocabulary
+    /// the dataset's).
+    public var layers = 2
+    public var dModel = 128
+    public var heads = 4
+    public var normPlacement = NormPlacement.pre
+    public var tieWeights = false
     /// Dropout probability after each hidden dense layer (0: none).
     public var dropout = 0.0
     /// A normalizer plugin id filling the normalization slots (after each hidden Linear or

@@ -1,4 +1,5 @@
 import Foundation
+import GradusNN
 import Yams
 
 /// Reads a run configuration from YAML and `--set key=value` overrides. Keys are dotted paths
@@ -6,6 +7,7 @@ import Yams
 /// what was expected. Optimizer hyperparameters are checked later against the plugin's schema.
 public enum TrainConfigParsing {
     public static let keys = ["dataset", "labels", "model.arch", "model.hidden", "model.channels", "model.dropout",
+                              "model.layers", "model.d_model", "model.heads", "model.norm_placement", "model.tie_weights",
                               "normalizer", "normalizer.id", "normalizer.<hyperparameter>", "normalizer_form",
                               "optimizer", "optimizer.id", "optimizer.<hyperparameter>", "param_groups.<role>.<hyperparameter>",
                               "route.<role>", "route.<role>.id", "route.<role>.<hyperparameter>", "clip_grad_norm", "accumulate_steps",
@@ -47,6 +49,10 @@ public enum TrainConfigParsing {
         out.append(("model.hidden", c.hidden.map(String.init).joined(separator: ",")))
         out.append(("model.channels", c.channels.map(String.init).joined(separator: ",")))
         out.append(("model.dropout", "\(c.dropout)"))
+        if c.arch == "transformer" {
+            out += [("model.layers", String(c.layers)), ("model.d_model", String(c.dModel)), ("model.heads", String(c.heads)),
+                    ("model.norm_placement", c.normPlacement.rawValue), ("model.tie_weights", String(c.tieWeights))]
+        }
         if let n = c.normalizer {
             out.append(("normalizer", n))
             for (k, v) in c.normalizerSettings { out.append(("normalizer." + k, v)) }
@@ -105,8 +111,19 @@ public enum TrainConfigParsing {
             case "dataset": config.dataset = text
             case "labels": config.labels = text
             case "model.arch":
-                guard ["mlp", "lenet"].contains(text) else { throw GradusError("model.arch=\(text): expected mlp or lenet") }
+                guard ["mlp", "lenet", "transformer"].contains(text) else { throw GradusError("model.arch=\(text): expected mlp, lenet or transformer") }
                 config.arch = text
+            case "model.layers": config.layers = try integer(key, text, min: 1)
+            case "model.d_model": config.dModel = try integer(key, text, min: 1)
+            case "model.heads": config.heads = try integer(key, text, min: 1)
+            case "model.norm_placement":
+                guard let placement = NormPlacement(rawValue: text) else {
+                    throw GradusError("model.norm_placement=\(text): expected \(NormPlacement.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                config.normPlacement = placement
+            case "model.tie_weights":
+                guard let v = Bool(text) else { throw GradusError("model.tie_weights=\(text): expected true or false") }
+                config.tieWeights = v
             case "model.channels": config.channels = try sizes(key, text)
             case "model.dropout":
                 guard let v = Double(text), v >= 0, v < 1 else { throw GradusError("model.dropout=\(text): expected a number in [0, 1)") }

@@ -46,7 +46,21 @@ extension Trainer {
     /// The memory a model of these layer sizes needs (float32 weights, gradients and up to four
     /// optimizer state tensors, plus one batch of activations), refused with the figures when it
     /// exceeds this machine's physical memory, so that a mistyped size is an error, not an abort.
-    static func checkModelSize(_ config: TrainConfig, features: Int, image: [Int]?, classes: Int) throws {
+    static func checkModelSize(_ config: TrainConfig, features: Int, image: [Int]?, classes: Int, vocabulary: Int? = nil) throws {
+        if config.arch == "transformer", let vocabulary {
+            // Embeddings, per block 4 attention and 2 MLP matrices (12·d² weights, 13·d biases) and
+            // norms; activations per row and block about 20·d plus heads·T attention weights.
+            let (d, t, l) = (config.dModel, features, config.layers)
+            let block = Checked.sum([Checked.product([12, d, d]), Checked.product([17, d])])
+            let parameters = Checked.sum([Checked.product([2, vocabulary, d]), Checked.product([t, d]), Checked.product([l, block ?? Int.max])])
+            let perRow = Checked.sum([Checked.product([20, d]), Checked.product([config.heads, t])])
+            let activations = Checked.product([min(config.batchSize, 1 << 20), t, l, perRow ?? Int.max, 4 * 3])
+            let physical = Checked.physicalMemory
+            guard let p = parameters, let a = activations, let bytes = Checked.sum([Checked.product([p, 4 * 6]), a]), bytes <= physical else {
+                throw GradusError("model.layers=\(l), model.d_model=\(d), model.heads=\(config.heads) with a vocabulary of \(vocabulary) and sequences of \(t): the model and a batch of activations need more than this machine's \(physical >> 20) MiB of memory")
+            }
+            return
+        }
         var layers: [Int?] = [], widths: [Int?] = []
         var input = features
         if config.arch == "lenet", let image {
@@ -88,6 +102,8 @@ extension Trainer {
             if !testSplit { rawHeldOut = validation }
         }
         switch config.normalize {
+        case _ where data.vocabulary != nil:
+            return (rawTrain, rawHeldOut)  // token ids are never standardised
         case "standardize":
             let (mean, std) = rawTrain.columnStatistics()
             return (try rawTrain.standardized(mean: mean, std: std), try rawHeldOut.standardized(mean: mean, std: std))
@@ -109,7 +125,7 @@ extension Trainer {
                                         needsSecondOrder: needsSecondOrder)
             }
         }
-        try checkModelSize(config, features: data.featureCount, image: data.imageShape, classes: classes)
+        try checkModelSize(config, features: data.featureCount, image: data.imageShape, classes: classes, vocabulary: data.vocabulary)
         switch config.arch {
         case "mlp":
             return try Sequential.mlp([data.featureCount] + config.hidden + [classes], seed: config.seed,
@@ -120,8 +136,18 @@ extension Trainer {
             }
             return try Sequential.lenet(image: image, channels: config.channels, hidden: config.hidden, classes: classes,
                                         seed: config.seed, dropout: Float(config.dropout), normalization: normalization)
+        case "transformer":
+            guard let vocabulary = data.vocabulary else {
+                throw GradusError("model.arch=transformer: dataset '\(data.name)' has \(data.featureCount) features, not token sequences (expected a token dataset such as modular_addition)")
+            }
+            guard config.dModel % config.heads == 0 else {
+                throw GradusError("model.d_model=\(config.dModel), model.heads=\(config.heads): d_model must be a multiple of heads")
+            }
+            let shape = Transformer.Shape(vocabulary: vocabulary, context: data.featureCount, dModel: config.dModel, heads: config.heads, layers: config.layers)
+            return Sequential([try Transformer(shape, placement: config.normPlacement, tied: config.tieWeights, lastPositionOnly: true,
+                                               seed: config.seed, normalization: normalization)])
         default:
-            throw GradusError("model.arch=\(config.arch): expected mlp or lenet")
+            throw GradusError("model.arch=\(config.arch): expected mlp, lenet or transformer")
         }
     }
 
