@@ -93,20 +93,25 @@ final class GradientCheckTests: XCTestCase {
             let s = matmul(h, p[2]).sigmoid() * Variable(Tensor(3))
             return crossEntropy(logits: s, labels: labels) + (p[2] * p[2]).mean()
         }
-        let params = [w1, b1, w2].map { Variable($0, requiresGrad: true) }
-        let vs = [random([3, 4]), random([4]), random([4, 3])]
+        checkHessianVectorProducts(at: [w1, b1, w2], along: [random([3, 4]), random([4]), random([4, 3])], tolerance: 2e-3, loss)
+    }
+
+    /// Hv of `loss` at `point` along `vs` (autodiff, second order) against the central difference
+    /// of gradients (g(p + r·v) − g(p − r·v)) / 2r.
+    func checkHessianVectorProducts(at point: [Tensor], along vs: [Tensor], tolerance: Double, _ loss: ([Variable]) -> Variable,
+                                    line: UInt = #line) {
+        let params = point.map { Variable($0, requiresGrad: true) }
         let hv = Autodiff.hessianVectorProduct(of: loss(params), wrt: params, vectors: vs)
-        // Central difference of gradients along v.
         let r: Float = 1e-2
         func grads(_ sign: Float) -> [Tensor] {
-            let moved = zip([w1, b1, w2], vs).map { Variable(Tensor.zipWith($0, $1) { a, v in a + sign * r * v }, requiresGrad: true) }
+            let moved = zip(point, vs).map { Variable(Tensor.zipWith($0, $1) { a, v in a + sign * r * v }, requiresGrad: true) }
             return Autodiff.gradients(of: loss(moved), wrt: moved).map(\.value)
         }
         let gp = grads(1), gm = grads(-1)
-        for k in 0..<3 {
+        for k in point.indices {
             for i in 0..<hv[k].count {
                 let numeric = (Double(gp[k][flat: i]) - Double(gm[k][flat: i])) / Double(2 * r)
-                XCTAssertEqual(Double(hv[k][flat: i]), numeric, accuracy: 2e-3 * max(1, abs(numeric)), "Hv[\(k)][\(i)]")
+                XCTAssertEqual(Double(hv[k][flat: i]), numeric, accuracy: tolerance * max(1, abs(numeric)), "Hv[\(k)][\(i)]", line: line)
             }
         }
     }

@@ -57,22 +57,7 @@ extension GradientCheckTests {
         }
         let weights = [random([d, d], scale: 0.5), random([d, d], scale: 0.5), random([d, d], scale: 0.5)]
         check("causal attention", weights) { attention($0) }
-        let params = weights.map { Variable($0, requiresGrad: true) }
         let w = Variable(random([b * t, d]))
-        func loss(_ p: [Variable]) -> Variable { (attention(p) * w).sum() }
-        let vs = [random([d, d]), random([d, d]), random([d, d])]
-        let hv = Autodiff.hessianVectorProduct(of: loss(params), wrt: params, vectors: vs)
-        let r: Float = 1e-2
-        func grads(_ sign: Float) -> [Tensor] {
-            let moved = zip(weights, vs).map { Variable(Tensor.zipWith($0, $1) { a, v in a + sign * r * v }, requiresGrad: true) }
-            return Autodiff.gradients(of: loss(moved), wrt: moved).map(\.value)
-        }
-        let gp = grads(1), gm = grads(-1)
-        for k in 0..<3 {
-            for i in 0..<hv[k].count {
-                let numeric = (Double(gp[k][flat: i]) - Double(gm[k][flat: i])) / Double(2 * r)
-                XCTAssertEqual(Double(hv[k][flat: i]), numeric, accuracy: 3e-3 * max(1, abs(numeric)), "Hv[\(k)][\(i)]")
-            }
-        }
+        checkHessianVectorProducts(at: weights, along: [random([d, d]), random([d, d]), random([d, d])], tolerance: 3e-3) { (attention($0) * w).sum() }
     }
 }
