@@ -36,6 +36,7 @@ let plugins = [
     builtinPlugin("ScheduleFree", kind: "Optimizers"),
     builtinPlugin("LearningRateFree", kind: "Optimizers"),
     builtinPlugin("LayerNorm", kind: "Normalizers"),
+    builtinPlugin("RMSNorm", kind: "Normalizers"),
     builtinPlugin("BatchNorm", kind: "Normalizers"),
     builtinPlugin("Magnitude", kind: "Pruners"),
     builtinPlugin("Schedules", kind: "Functions"),

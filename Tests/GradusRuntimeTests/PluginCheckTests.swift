@@ -35,13 +35,15 @@ final class PluginCheckTests: XCTestCase {
             XCTAssertEqual(skipped, Self.notApplicable[s.id] ?? [], "\(s.id): properties that did not apply")
         }
         let optimizers = registry.strategies.filter { $0.kind == .optimizer }.count
-        // every optimizer × 8 properties (less the documented exceptions), 2 normalizers × (finite
+        // every optimizer × 8 properties (less the documented exceptions), every normalizer × (finite
         // differences, graph = kernel, eval per-sample), 2 pruner properties, 4 signatures.
+        let normalizers = registry.strategies.filter { $0.kind == .normalizer }.count
+        XCTAssertEqual(normalizers, 3, "layernorm, batchnorm, rmsnorm")
         let evalPoint = registry.strategies.filter { $0.capabilities & UInt64(GRADUS_CAP_EVAL_POINT) != 0 }.count
             + registry.strategies.filter { $0.kind == .optimizer }.map { PluginCheck.familyChecks($0).count }.reduce(0, +)
         XCTAssertEqual(registry.strategies.filter { !PluginCheck.familyChecks($0).isEmpty }.map(\.id).sorted(),
                        ["gradus.dadapt_adam", "gradus.dog", "gradus.ldog", "gradus.muon", "gradus.prodigy"], "family properties apply to their families")
-        XCTAssertEqual(applied, optimizers * 8 + evalPoint - Self.notApplicable.values.map(\.count).reduce(0, +) + 2 * 3 + 2 + 4)
+        XCTAssertEqual(applied, optimizers * 8 + evalPoint - Self.notApplicable.values.map(\.count).reduce(0, +) + normalizers * 3 + 2 + 4)
     }
 
     /// The kit must catch a plugin that breaks a property, not only pass good ones.

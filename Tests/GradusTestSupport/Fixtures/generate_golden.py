@@ -3,7 +3,7 @@
 
 Run from the repository root with a Python that has PyTorch installed:
     python Tests/GradusRuntimeTests/Fixtures/generate_golden.py
-It rewrites golden_trajectories.json, layernorm.json, batchnorm.json and convolution.json beside this script.
+It rewrites golden_trajectories.json, layernorm.json, rmsnorm.json, batchnorm.json and convolution.json beside this script.
 
 Each case starts an optimizer at a test function's usual starting point, feeds it the
 autograd gradient of the function (float32) at every step, and records that gradient,
@@ -155,6 +155,29 @@ def layernorm_cases():
     print(f"wrote {len(cases)} cases to {path}")
 
 
+def rmsnorm_cases():
+    """torch.nn.functional.rms_norm forward and backward on seeded random data; eps=None is
+    torch's default (the dtype's machine epsilon)."""
+    gen = torch.Generator().manual_seed(4321)
+    cases = []
+    for name, shape, dims, affine, eps in [("affine-2d", (4, 6), 1, True, 1e-6),
+                                          ("affine-3d-two-axes", (2, 3, 4), 2, True, 1e-5),
+                                          ("no-affine-default-eps", (3, 5), 1, False, None)]:
+        x = (torch.randn(shape, generator=gen) * 2 + 0.5).requires_grad_(True)
+        feat = shape[-dims:]
+        w = (torch.randn(feat, generator=gen) * 0.5 + 1).requires_grad_(True) if affine else None
+        y = torch.nn.functional.rms_norm(x, feat, w, eps)
+        dy = torch.randn(shape, generator=gen)
+        y.backward(dy)
+        case = {"name": name, "shape": list(shape), "normalized_dims": dims, "affine": affine,
+                "eps": torch.finfo(torch.float32).eps if eps is None else eps,
+                "x": flat(x), "dy": flat(dy), "y": flat(y), "dx": x.grad.flatten().tolist()}
+        if affine:
+            case.update({"weight": flat(w), "dweight": w.grad.flatten().tolist()})
+        cases.append(case)
+    write_fixture("rmsnorm.json", cases)
+
+
 def write_fixture(name, cases):
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
     with open(path, "w") as fh:
@@ -246,4 +269,5 @@ if __name__ == "__main__":
     batchnorm_cases()
     convolution_cases()
     layernorm_cases()
+    rmsnorm_cases()
     main()
