@@ -161,6 +161,57 @@ def routed_mlp_step(sizes, batch, repeats):
         module._zeropower_via_newtonschulz = original
 
 
+def torch_transformer_module():
+    """The transformer of the golden fixtures (Tests/GradusTestSupport/Fixtures/transformer/generate.py),
+    loaded from that file so both use one definition."""
+    import importlib.util
+    path = os.path.join(ROOT, "Tests", "GradusTestSupport", "Fixtures", "transformer", "generate.py")
+    spec = importlib.util.spec_from_file_location("transformer_fixture", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def transformer_step(layers, d, heads, context, batch, vocabulary, repeats):
+    """Forward, backward and AdamW of the pre-LN transformer with LayerNorm, last-position loss, as gradus-bench."""
+    torch.manual_seed(1)
+    model = torch_transformer_module().Model(vocabulary, context, d, heads, layers, "pre", False, True)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, foreach=True)
+    ids = torch.randint(0, vocabulary, (batch, context))
+    y = torch.arange(batch) % vocabulary
+
+    def step():
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(ids), y).backward()
+        opt.step()
+    return median_ms(step, repeats)
+
+
+def layernorm_forward_backward(rows, features):
+    x = torch.randn(rows, features, requires_grad=True)
+    norm = torch.nn.LayerNorm(features)
+    dy = torch.randn(rows, features)
+
+    def run():
+        x.grad = None
+        norm.zero_grad()
+        norm(x).backward(dy)
+    return median_ms(run, 20)
+
+
+def sequence_table(env):
+    """The transformer training step and LayerNorm forward + backward against PyTorch eager, one thread."""
+    out = subprocess.run([BENCH, "transformer_l4_d256_h4_t128_b32"], env=env, capture_output=True, text=True, check=True).stdout
+    g = json.loads(out)["ms"]
+    t = transformer_step(4, 256, 4, 128, 32, 256, 5)
+    print(f"
+Transformer step (4 blocks, d_model 256, 4 heads, context 128, batch 32, pre-LN LayerNorm, AdamW), one thread: "
+          f"Gradus {g:.1f} ms, PyTorch {t:.1f} ms ({g / t:.2f}x)")
+    g = json.loads(subprocess.run([BENCH, "layernorm_256x1024"], env=env, capture_output=True, text=True, check=True).stdout)["ms"]
+    t = layernorm_forward_backward(256, 1024)
+    print(f"LayerNorm forward + backward, 256×1024: Gradus {g:.3f} ms, PyTorch {t:.3f} ms ({g / t:.2f}x)")
+
+
 def jax_side():
     """JAX medians by workload, or {} when JAX is not installed."""
     script = os.path.join(ROOT, "Benchmarks", "jax_side.py")
@@ -223,6 +274,7 @@ def main():
     g_all = json.loads(out)["ms"]
     print(f"{'adam_16m, all ' + str(threads) + ' cores':32} {ref['adam_16m']:9.3f} ms {g_all:9.3f} ms ({g_all / ref['adam_16m']:5.2f}x torch fused on one thread)")
     optimizer_tables(env)
+    sequence_table(env)
     call = runs["as set"]["abi_call_us"]["us"]
     step = runs["as set"]["mlp_64_256_256_10_b128"]["ms"] * 1000
     print(f"ABI crossing (Adam step on 1 parameter): {call:.3f} us = {100 * call / step:.2f}% of the small-MLP step")

@@ -126,6 +126,38 @@ func abiCallMicroseconds() throws -> Double {
     return ms * 1000 / Double(n)
 }
 
+/// One training step (forward, backward, AdamW through the ABI) of a decoder-only transformer with
+/// LayerNorm (kernel form) on random token sequences, through `Trainer.step`; the loss is the
+/// next-token cross-entropy of the last position.
+func transformerStep(layers: Int, dModel: Int, heads: Int, context: Int, batch: Int, vocabulary: Int, repeats: Int) throws -> Double {
+    var rng = RandomStream(seed: 1, stream: "bench")
+    let ids = Tensor(shape: [batch, context], scalars: (0..<batch * context).map { _ in Float(Int(rng.uniform() * Float(vocabulary)) % vocabulary) })
+    let data = try Dataset(name: "tokens", features: ids, labels: (0..<batch).map { $0 % vocabulary }, vocabulary: vocabulary)
+    var config = TrainConfig()
+    (config.arch, config.layers, config.dModel, config.heads) = ("transformer", layers, dModel, heads)
+    config.normalizer = "layernorm"
+    config.optimizer = "adamw"
+    config.batchSize = batch
+    config.seed = 1
+    let trainer = try Trainer(config: config, train: data, test: data, registry: registry)
+    let rows = Array(0..<batch)[...]
+    return try measure(repeats: repeats) { _ = try trainer.step(rows) }
+}
+
+/// LayerNorm's kernel form, forward then backward, on a [rows, features] batch.
+func layerNormForwardBackward(rows: Int, features: Int, repeats: Int) throws -> Double {
+    let strategy = try registry.require("layernorm", kind: .normalizer)
+    let session = try NormalizerSession(strategy: strategy, hyperparameters: try HyperparameterSet(schema: strategy.hyperparameters, owner: "bench"),
+                                        inputShape: [rows, features])
+    var rng = RandomStream(seed: 2, stream: "bench")
+    let x = HostTensor(shape: [rows, features], values: (0..<rows * features).map { _ in rng.normal() })
+    let dy = HostTensor(shape: [rows, features], values: (0..<rows * features).map { _ in rng.normal() })
+    return try measure(repeats: repeats) {
+        _ = try session.forward(x)
+        _ = try session.backward(x, dy: dy)
+    }
+}
+
 let only = CommandLine.arguments.dropFirst().first
 func wanted(_ name: String) -> Bool { only == nil || only == name }
 if wanted("mlp_784_1024_1024_10_b256") { report("mlp_784_1024_1024_10_b256", try mlpStep([784, 1024, 1024, 10], batch: 256, repeats: 20)) }
@@ -155,6 +187,10 @@ for (rows, cols) in [(1024, 1024), (4096, 1024)] where wanted("muon_\(rows)x\(co
     let muon = try registry.require("muon", kind: .optimizer)
     report("muon_\(rows)x\(cols)", try optimizerStep(rows * cols, repeats: 5, strategy: muon, settings: [("lr", "0.02")], shape: [rows, cols]))
 }
+if wanted("transformer_l4_d256_h4_t128_b32") {
+    report("transformer_l4_d256_h4_t128_b32", try transformerStep(layers: 4, dModel: 256, heads: 4, context: 128, batch: 32, vocabulary: 256, repeats: 5))
+}
+if wanted("layernorm_256x1024") { report("layernorm_256x1024", try layerNormForwardBackward(rows: 256, features: 1024, repeats: 20)) }
 if wanted("mlp_784_1024_1024_10_b256_muon") {
     report("mlp_784_1024_1024_10_b256_muon", try routedMLPStep([784, 1024, 1024, 10], batch: 256, repeats: 10))
 }

@@ -41,7 +41,7 @@ final class ArrayFileTests: XCTestCase {
         XCTAssertEqual(message(Data([0, 0, 0x07, 1, 0, 0, 0, 1, 9]), labels: labels), "D/x.bin: IDX element type 0x7 is not one of 08 09 0B 0C 0D 0E")
         XCTAssertThrowsError(try Dataset.load(dir + "/missing.npy", labels: labels)) {
             XCTAssertEqual("\($0)".replacingOccurrences(of: dir, with: "D"),
-                           "dataset=D/missing.npy: no such file (expected 'digits', a .csv file, or an IDX/NPY file with labels=PATH)")
+                           "dataset=D/missing.npy: no such file (expected 'digits', 'modular_addition[:P]', a .csv file, or an IDX/NPY file with labels=PATH)")
         }
         XCTAssertEqual(message(images), "dataset=D/x.bin: IDX and NPY features need a labels file (set labels=PATH); expected 'digits', a .csv file, or an IDX/NPY file")
         let npy = try Data(contentsOf: URL(fileURLWithPath: TestSupport.fixturePath("tiny_images.npy")))

@@ -108,6 +108,11 @@ class Model(torch.nn.Module):
         return out
 
 
+def main():
+    for name, placement, tied, last, seed in CASES:
+        write_case(name, placement, tied, last, seed)
+
+
 CASES = [
     # name, placement, tied, last position only, seed
     ("pre_untied", "pre", False, False, 1),
@@ -116,7 +121,8 @@ CASES = [
 ]
 VOCABULARY, CONTEXT, D, HEADS, LAYERS, BATCH = 11, 5, 8, 2, 2, 3
 
-for name, placement, tied, last, seed in CASES:
+
+def write_case(name, placement, tied, last, seed):
     torch.manual_seed(seed)
     model = Model(VOCABULARY, CONTEXT, D, HEADS, LAYERS, placement, tied, last)
     ids = torch.randint(0, VOCABULARY, (BATCH, CONTEXT))
@@ -131,4 +137,8 @@ for name, placement, tied, last, seed in CASES:
             "vocabulary": str(VOCABULARY), "context": str(CONTEXT), "d_model": str(D), "heads": str(HEADS),
             "layers": str(LAYERS), "generator": f"torch {torch.__version__}"}
     save_file(tensors, os.path.join(HERE, f"{name}.safetensors"), metadata=meta)
-    print(name, "loss", float(loss))
+    print(name, "loss", float(loss.detach()))
+
+
+if __name__ == "__main__":
+    main()
