@@ -204,8 +204,7 @@ def sequence_table(env):
     out = subprocess.run([BENCH, "transformer_l4_d256_h4_t128_b32"], env=env, capture_output=True, text=True, check=True).stdout
     g = json.loads(out)["ms"]
     t = transformer_step(4, 256, 4, 128, 32, 256, 5)
-    print(f"
-Transformer step (4 blocks, d_model 256, 4 heads, context 128, batch 32, pre-LN LayerNorm, AdamW), one thread: "
+    print(f"\nTransformer step (4 blocks, d_model 256, 4 heads, context 128, batch 32, pre-LN LayerNorm, AdamW), one thread: "
           f"Gradus {g:.1f} ms, PyTorch {t:.1f} ms ({g / t:.2f}x)")
     g = json.loads(subprocess.run([BENCH, "layernorm_256x1024"], env=env, capture_output=True, text=True, check=True).stdout)["ms"]
     t = layernorm_forward_backward(256, 1024)

@@ -19,10 +19,10 @@ public struct TrainingTask: Sendable {
                      metric: "test_accuracy", target: "0.95", targetNote: "", settings: [("model.arch", "lenet")]),
         TrainingTask(name: "modular_addition",
                      summary: "a + b mod 97 as the sequence [a, b, =] (Power et al. 2022), half the 9409 pairs for training; a 1-block transformer (d_model 128, 4 heads, pre-LN without a normalizer unless one is set) with AdamW, weight decay 1 — the grokking setting, where weight decay and the optimizer decide whether the model generalises",
-                     metric: "test_accuracy", target: "0.99", targetNote: "generalisation comes long after the training set is fitted (grokking)",
+                     metric: "test_accuracy", target: "0.99", targetNote: "seed 0: first at epoch 433, 1.0 at epoch 800; the test accuracy stays low long after the training loss falls (grokking)",
                      settings: [("dataset", "modular_addition"), ("test_fraction", "0.5"), ("model.arch", "transformer"), ("model.layers", "1"),
                                 ("model.d_model", "128"), ("model.heads", "4"), ("optimizer", "adamw"), ("optimizer.lr", "0.001"),
-                                ("optimizer.weight_decay", "1"), ("optimizer.beta2", "0.98"), ("batch_size", "512"), ("epochs", "2000")]),
+                                ("optimizer.weight_decay", "1"), ("optimizer.beta2", "0.98"), ("batch_size", "512"), ("epochs", "800")]),
     ]
 
     public static var names: [String] { all.map(\.name) }
