@@ -16,11 +16,8 @@ struct RMSNorm: NormalizerPlugin {
     let eps: Double, featureShape: [Int], features: Int, hasGain: Bool
 
     init(_ hp: HyperparameterValues, input: NormalizerInput) throws {
-        guard input.normalizedDims >= 1, input.normalizedDims <= input.shape.count else {
-            throw PluginError.invalidArgument("normalized_dims=\(input.normalizedDims) for an input of rank \(input.shape.count), expected 1...\(input.shape.count)")
-        }
         eps = hp[Self.eps]
-        featureShape = Array(input.shape.suffix(input.normalizedDims))
+        featureShape = try input.trailingFeatureShape()
         features = featureShape.reduce(1, *)
         hasGain = hp[Self.elementwiseAffine]
     }

@@ -18,6 +18,15 @@ public struct NormalizerInput: Sendable {
     public let channelAxis: Int
     /// LayerNorm-style: how many trailing axes form one sample's features.
     public let normalizedDims: Int
+
+    /// The trailing `normalizedDims` axes (LayerNorm-style normalizers' feature shape), or an
+    /// invalid-argument error when `normalizedDims` is not in 1...rank.
+    public func trailingFeatureShape() throws -> [Int] {
+        guard normalizedDims >= 1, normalizedDims <= shape.count else {
+            throw PluginError.invalidArgument("normalized_dims=\(normalizedDims) for an input of rank \(shape.count), expected 1...\(shape.count)")
+        }
+        return Array(shape.suffix(normalizedDims))
+    }
 }
 
 /// A parameter or buffer a normalizer declares.
