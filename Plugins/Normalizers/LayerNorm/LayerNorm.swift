@@ -27,42 +27,69 @@ struct LayerNorm: NormalizerPlugin {
             + (hasBias ? [NormalizerTensor("bias", role: .normBias, shape: featureShape, initialValue: 0)] : [])
     }
 
-    /// Mean and 1/√(var + ε) of row `r`, accumulated in double.
-    func moments(_ x: TensorView, _ r: Int) -> (Float, Float) {
-        var sum = 0.0, sq = 0.0
-        for j in 0..<features { sum += Double(x[r * features + j]) }
-        let mean = sum / Double(features)
-        for j in 0..<features { let d = Double(x[r * features + j]) - mean; sq += d * d }
-        return (Float(mean), Float(1 / (sq / Double(features) + eps).squareRoot()))
+    /// Mean and 1/√(var + ε) of the row at `x` (two passes: the mean, then the squared deviations
+    /// from it), eight float lanes per block of 1024 elements with the block sums in double.
+    @inline(__always)
+    func moments(_ x: UnsafePointer<Float>) -> (Float, Float) {
+        let raw = UnsafeRawPointer(x), n = features
+        let mean = Float(sumOfProducts(n, { raw.loadUnaligned(fromByteOffset: $0 * 4, as: SIMD8<Float>.self) }, tail: { x[$0] }) / Double(n))
+        let m8 = SIMD8<Float>(repeating: mean)
+        let sq = sumOfProducts(n, { i in
+            let d = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - m8
+            return d * d
+        }, tail: { (x[$0] - mean) * (x[$0] - mean) })
+        return (mean, Float(1 / (sq / Double(n) + eps).squareRoot()))
     }
 
     func forward(mode: NormalizerMode, x: TensorView, parameters p: [TensorView], buffers: [TensorView], y: TensorView) throws {
+        guard let xs = x.elements.baseAddress, let ys = y.elements.baseAddress else { return }
+        let gain = hasGain ? UnsafeBufferPointer(p[0].elements) : nil, bias = hasBias ? UnsafeBufferPointer(p[1].elements) : nil
         for r in 0..<(x.count / features) {
-            let (mean, rstd) = moments(x, r)
-            for j in 0..<features {
-                let xhat = (x[r * features + j] - mean) * rstd
-                y[r * features + j] = (hasGain ? xhat * p[0][j] : xhat) + (hasBias ? p[1][j] : 0)
-            }
+            let xr = xs + r * features, yr = UnsafeMutableBufferPointer(start: ys + r * features, count: features)
+            let xb = UnsafeBufferPointer(start: xr, count: features)
+            let (mean, rstd) = moments(xr)
+            let m8 = SIMD8<Float>(repeating: mean), s8 = SIMD8<Float>(repeating: rstd)
+            forEachVector(features, { j in
+                var v = (xb[vector: j] - m8) * s8
+                if let gain { v *= gain[vector: j] }
+                if let bias { v += bias[vector: j] }
+                yr[vector: j] = v
+            }, scalar: { j in
+                yr[j] = (xb[j] - mean) * rstd * (gain?[j] ?? 1) + (bias?[j] ?? 0)
+            })
         }
     }
 
+    /// dx = rstd·(g − mean(g) − x̂·mean(g·x̂)) with g = dy·gain; dgain = Σ dy·x̂, dbias = Σ dy.
     func backward(mode: NormalizerMode, x: TensorView, parameters p: [TensorView], buffers: [TensorView],
                   dy: TensorView, dx: TensorView, parameterGradients dp: [TensorView?]) throws {
         for g in dp.compactMap({ $0 }) { for j in 0..<g.count { g[j] = 0 } }
+        guard let xs = x.elements.baseAddress, let dys = dy.elements.baseAddress, let dxs = dx.elements.baseAddress else { return }
+        let gain = hasGain ? UnsafeBufferPointer(p[0].elements) : nil
+        let dgain = hasGain ? dp[0]?.elements : nil, dbias = hasBias ? dp[1]?.elements : nil
         for r in 0..<(x.count / features) {
-            let (mean, rstd) = moments(x, r)
-            var meanG = 0.0, meanGX = 0.0
-            for j in 0..<features {
-                let i = r * features + j, xhat = (x[i] - mean) * rstd, g = hasGain ? dy[i] * p[0][j] : dy[i]
-                meanG += Double(g); meanGX += Double(g * xhat)
-                if hasGain, let dg = dp[0] { dg[j] += dy[i] * xhat }
-                if hasBias, let db = dp[1] { db[j] += dy[i] }
-            }
-            let a = Float(meanG / Double(features)), b = Float(meanGX / Double(features))
-            for j in 0..<features {
-                let i = r * features + j, xhat = (x[i] - mean) * rstd, g = hasGain ? dy[i] * p[0][j] : dy[i]
-                dx[i] = rstd * (g - a - xhat * b)
-            }
+            let xr = xs + r * features
+            let xb = UnsafeBufferPointer(start: xr, count: features), dyb = UnsafeBufferPointer(start: dys + r * features, count: features)
+            let dxb = UnsafeMutableBufferPointer(start: dxs + r * features, count: features)
+            let (mean, rstd) = moments(xr)
+            let m8 = SIMD8<Float>(repeating: mean), s8 = SIMD8<Float>(repeating: rstd)
+            @inline(__always) func g8(_ j: Int) -> SIMD8<Float> { gain.map { dyb[vector: j] * $0[vector: j] } ?? dyb[vector: j] }
+            @inline(__always) func g1(_ j: Int) -> Float { dyb[j] * (gain?[j] ?? 1) }
+            let sumG = sumOfProducts(features, g8, tail: g1)
+            let sumGX = sumOfProducts(features, { j in g8(j) * ((xb[vector: j] - m8) * s8) }, tail: { j in g1(j) * (xb[j] - mean) * rstd })
+            let a = Float(sumG / Double(features)), b = Float(sumGX / Double(features))
+            let a8 = SIMD8<Float>(repeating: a), b8 = SIMD8<Float>(repeating: b)
+            forEachVector(features, { j in
+                let xhat = (xb[vector: j] - m8) * s8, dyv = dyb[vector: j]
+                dxb[vector: j] = s8 * (g8(j) - a8 - xhat * b8)
+                if let dgain { dgain[vector: j] += dyv * xhat }
+                if let dbias { dbias[vector: j] += dyv }
+            }, scalar: { j in
+                let xhat = (xb[j] - mean) * rstd
+                dxb[j] = rstd * (g1(j) - a - xhat * b)
+                dgain?[j] += dyb[j] * xhat
+                dbias?[j] += dyb[j]
+            })
         }
     }
 }
