@@ -2,6 +2,8 @@ import Foundation
 import XCTest
 @testable import GradusRuntime
 import GradusTestSupport
+import GradusNN
+import GradusCore
 
 /// Built-in tasks and the transformer through `gradus train`: the modular-addition data, a
 /// transformer that learns it, its checkpoints, and the presets in `tasks`, `train` and `compare`.
@@ -75,7 +77,7 @@ final class TaskTests: XCTestCase {
         let (status, out, err) = try TestSupport.run(gradus, ["tasks", "--json"], environment: environment)
         XCTAssertEqual(status, 0, err)
         let names = out.split(separator: "\n").compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["name"] as? String }
-        XCTAssertEqual(names, ["digits-mlp", "digits-lenet", "modular_addition"])
+        XCTAssertEqual(names, ["digits-mlp", "digits-lenet", "digits-resnet", "modular_addition"])
         // compare takes the task's data and model, not its optimizer settings.
         let dir = try TestSupport.temporaryDirectory() + "/cmp"
         let (compared, _, compareErr) = try TestSupport.run(gradus, ["compare", "--optimizer", "sgd", "--task", "modular_addition", "--set", "dataset=modular_addition:5",
@@ -88,5 +90,38 @@ final class TaskTests: XCTestCase {
         let config = try XCTUnwrap(try db.connection.query("SELECT config FROM runs WHERE id = \(run.id)").first?.first?.string)
         XCTAssertTrue(config.contains("\"model.arch\": \"transformer\"") && config.contains("\"optimizer\": \"sgd\""), config)
         XCTAssertFalse(config.contains("optimizer.weight_decay"), config)
+    }
+
+    /// The ResNet preset reaches its target on digits (BatchNorm in its slots).
+    func testTheResNetReachesItsTargetOnDigits() throws {
+        let (status, out, err) = try TestSupport.run(gradus, ["train", "--task", "digits-resnet", "--set", "epochs=10"], environment: environment)
+        XCTAssertEqual(status, 0, err)
+        let last = try XCTUnwrap(out.split(separator: "\n").last.map(String.init))
+        let accuracy = try XCTUnwrap(Double(last.split(separator: " ")[2]))
+        XCTAssertGreaterThanOrEqual(accuracy, 0.95, last)
+    }
+
+    /// With ReZero gates every residual block starts as relu(shortcut(x)): the branch is scaled by
+    /// a learned scalar that is 0 at start, and still receives a gradient through it.
+    func testReZeroBlocksStartAsTheirShortcut() throws {
+        let model = try Sequential.resnet(image: [1, 8, 8], channels: [4, 6], blocks: 2, classes: 10, seed: 3, rezero: true)
+        let gates = model.parameters.filter { $0.name.hasSuffix(".gate") }
+        XCTAssertEqual(gates.count, 4)
+        XCTAssertTrue(gates.allSatisfy { $0.value.scalars == [0] })
+        var rng = RandomStream(seed: 9, stream: "x")
+        let x = Variable(Tensor(shape: [2, 4, 8, 8], scalars: (0..<512).map { _ in rng.normal() }))
+        let bindings = ParameterBindings(model.parameters)
+        let identityBlocks = model.layers.compactMap { $0 as? ResidualBlock }.filter { $0.projection == nil && $0.conv1.weight.shape[1] == 4 }
+        XCTAssertEqual(identityBlocks.count, 2, "the first stage's two blocks")
+        for block in identityBlocks {
+            let y = try block.forward(x, bindings, mode: .train)
+            XCTAssertEqual(y.value.scalars, x.relu().value.scalars, "an identity-shortcut block is relu(x) at start")
+        }
+        let images = Variable(Tensor(shape: [2, 64], scalars: (0..<128).map { _ in rng.normal() }))
+        let loss = crossEntropy(logits: try model.forward(images, bindings, mode: .train), labels: [3, 7])
+        let grads = Autodiff.gradients(of: loss, wrt: bindings.variables)
+        for (p, g) in zip(model.parameters, grads) where p.name.hasSuffix(".gate") {
+            XCTAssertNotEqual(g.value.scalars[0], 0, "\(p.name) learns")
+        }
     }
 }

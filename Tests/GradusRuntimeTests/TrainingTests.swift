@@ -121,7 +121,7 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(message([("epochs", "0")]), "epochs=0: expected an integer >= 1")
         XCTAssertEqual(message([("batch_size", "many")]), "batch_size=many: expected an integer >= 1")
         XCTAssertEqual(message([("model.hidden", "128,-1")]), "model.hidden=128,-1: expected positive sizes, e.g. 128 or 256,128")
-        XCTAssertEqual(message([("model.arch", "resnet")]), "model.arch=resnet: expected mlp, lenet or transformer")
+        XCTAssertEqual(message([("model.arch", "bert")]), "model.arch=bert: expected mlp, lenet, resnet or transformer")
         XCTAssertEqual(message([("model.dropout", "1")]), "model.dropout=1: expected a number in [0, 1)")
         XCTAssertEqual(message([("param_groups.bias", "0")]),
                        "param_groups.bias: expected param_groups.<role>.<hyperparameter> (e.g. param_groups.bias.weight_decay=0)")

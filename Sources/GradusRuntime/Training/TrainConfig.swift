@@ -8,7 +8,8 @@ public struct TrainConfig {
     public var dataset = "digits"
     /// The labels file for NPY and IDX features (an integer array with one entry per row).
     public var labels: String?
-    /// "mlp", "lenet" (a small CNN, for image data) or "transformer" (for token datasets).
+    /// "mlp", "lenet" (a small CNN, for image data), "resnet" (image data) or "transformer" (for
+    /// token datasets).
     public var arch = "mlp"
     /// Dense hidden layer sizes (the MLP's, or the CNN's head after the convolutions).
     public var hidden: [Int] = [128]
@@ -22,6 +23,10 @@ public struct TrainConfig {
     public var heads = 4
     public var normPlacement = NormPlacement.pre
     public var tieWeights = false
+    /// Residual blocks per stage of `model.arch=resnet` (one stage per `channels` entry), and
+    /// whether each block's branch is scaled by a ReZero gate that starts at 0.
+    public var blocks = 1
+    public var rezero = false
     /// Dropout probability after each hidden dense layer (0: none).
     public var dropout = 0.0
     /// A normalizer plugin id filling the normalization slots (after each hidden Linear or

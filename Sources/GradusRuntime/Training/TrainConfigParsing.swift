@@ -8,6 +8,7 @@ import Yams
 public enum TrainConfigParsing {
     public static let keys = ["dataset", "labels", "model.arch", "model.hidden", "model.channels", "model.dropout",
                               "model.layers", "model.d_model", "model.heads", "model.norm_placement", "model.tie_weights",
+                              "model.blocks", "model.rezero",
                               "normalizer", "normalizer.id", "normalizer.<hyperparameter>", "normalizer_form",
                               "optimizer", "optimizer.id", "optimizer.<hyperparameter>", "param_groups.<role>.<hyperparameter>",
                               "route.<role>", "route.<role>.id", "route.<role>.<hyperparameter>", "clip_grad_norm", "accumulate_steps",
@@ -49,6 +50,7 @@ public enum TrainConfigParsing {
         out.append(("model.hidden", c.hidden.map(String.init).joined(separator: ",")))
         out.append(("model.channels", c.channels.map(String.init).joined(separator: ",")))
         out.append(("model.dropout", "\(c.dropout)"))
+        if c.arch == "resnet" { out += [("model.blocks", String(c.blocks)), ("model.rezero", String(c.rezero))] }
         if c.arch == "transformer" {
             out += [("model.layers", String(c.layers)), ("model.d_model", String(c.dModel)), ("model.heads", String(c.heads)),
                     ("model.norm_placement", c.normPlacement.rawValue), ("model.tie_weights", String(c.tieWeights))]
@@ -111,8 +113,12 @@ public enum TrainConfigParsing {
             case "dataset": config.dataset = text
             case "labels": config.labels = text
             case "model.arch":
-                guard ["mlp", "lenet", "transformer"].contains(text) else { throw GradusError("model.arch=\(text): expected mlp, lenet or transformer") }
+                guard ["mlp", "lenet", "resnet", "transformer"].contains(text) else { throw GradusError("model.arch=\(text): expected mlp, lenet, resnet or transformer") }
                 config.arch = text
+            case "model.blocks": config.blocks = try integer(key, text, min: 1)
+            case "model.rezero":
+                guard let v = Bool(text) else { throw GradusError("model.rezero=\(text): expected true or false") }
+                config.rezero = v
             case "model.layers": config.layers = try integer(key, text, min: 1)
             case "model.d_model": config.dModel = try integer(key, text, min: 1)
             case "model.heads": config.heads = try integer(key, text, min: 1)

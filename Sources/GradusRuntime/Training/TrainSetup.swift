@@ -63,7 +63,23 @@ extension Trainer {
         }
         var layers: [Int?] = [], widths: [Int?] = []
         var input = features
-        if config.arch == "lenet", let image {
+        if config.arch == "resnet", let image {
+            // The stem, then per stage `blocks` blocks of two 3×3 convolutions (and a 1×1
+            // projection where the shape changes), each keeping about four maps of activations.
+            var (c, h, w) = (image[0], image[1], image[2])
+            let stem = config.channels.first ?? 1
+            layers.append(Checked.sum([Checked.product([c, stem, 9]), stem]))
+            widths.append(Checked.product([stem, h, w]))
+            c = stem
+            for (stage, out) in config.channels.enumerated() {
+                if stage > 0, h >= 2, w >= 2 { (h, w) = ((h - 1) / 2 + 1, (w - 1) / 2 + 1) }
+                let block = Checked.sum([Checked.product([c, out, 9]), Checked.product([out, out, 9]), Checked.product([c, out]), Checked.product([2, out])])
+                layers.append(Checked.product([config.blocks, Checked.sum([block, Checked.product([out, out, 9])]) ?? Int.max]))
+                widths.append(Checked.product([config.blocks, 4, out, h, w]))
+                c = out
+            }
+            input = c
+        } else if config.arch == "lenet", let image {
             var (c, h, w) = (image[0], image[1], image[2])
             for out in config.channels {
                 layers.append(Checked.sum([Checked.product([c, out, 9]), out]))
@@ -73,11 +89,13 @@ extension Trainer {
             }
             input = Checked.product([c, h, w]) ?? Int.max
         }
-        for (a, b) in zip([input] + config.hidden, config.hidden + [classes]) {
+        let hidden = config.arch == "resnet" ? [] : config.hidden
+        for (a, b) in zip([input] + hidden, hidden + [classes]) {
             layers.append(Checked.sum([Checked.product([a, b]), b]))
             widths.append(b)
         }
-        let what = config.arch == "lenet" ? "model.channels=\(config.channels.map(String.init).joined(separator: ",")), model.hidden=\(config.hidden.map(String.init).joined(separator: ","))"
+        let what = config.arch == "resnet" ? "model.channels=\(config.channels.map(String.init).joined(separator: ",")), model.blocks=\(config.blocks)"
+            : config.arch == "lenet" ? "model.channels=\(config.channels.map(String.init).joined(separator: ",")), model.hidden=\(config.hidden.map(String.init).joined(separator: ","))"
             : "model.hidden=\(config.hidden.map(String.init).joined(separator: ","))"
         let physical = Checked.physicalMemory
         guard let parameters = Checked.sum(layers), let activations = Checked.sum(widths), let a = Checked.product([activations, min(config.batchSize, 1 << 20), 4 * 3]),
@@ -136,6 +154,12 @@ extension Trainer {
             }
             return try Sequential.lenet(image: image, channels: config.channels, hidden: config.hidden, classes: classes,
                                         seed: config.seed, dropout: Float(config.dropout), normalization: normalization)
+        case "resnet":
+            guard let image = data.imageShape else {
+                throw GradusError("model.arch=resnet: dataset '\(data.name)' has \(data.featureCount) features, not images (expected a square number of pixels, or an IDX/NPY file of images)")
+            }
+            return try Sequential.resnet(image: image, channels: config.channels, blocks: config.blocks, classes: classes, seed: config.seed,
+                                         rezero: config.rezero, normalization: normalization)
         case "transformer":
             guard let vocabulary = data.vocabulary else {
                 throw GradusError("model.arch=transformer: dataset '\(data.name)' has \(data.featureCount) features, not token sequences (expected a token dataset such as modular_addition)")
@@ -147,7 +171,7 @@ extension Trainer {
             return Sequential([try Transformer(shape, placement: config.normPlacement, tied: config.tieWeights, lastPositionOnly: true,
                                                seed: config.seed, normalization: normalization)])
         default:
-            throw GradusError("model.arch=\(config.arch): expected mlp, lenet or transformer")
+            throw GradusError("model.arch=\(config.arch): expected mlp, lenet, resnet or transformer")
         }
     }
 
