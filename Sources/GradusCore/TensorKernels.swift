@@ -156,6 +156,26 @@ extension Tensor {
         return Tensor(Float(s))
     }
 
+    /// Row-wise softmax over the last axis, max-shifted (one pass for the maximum, one for the
+    /// exponentials and their sum, one to scale).
+    public func softmaxRows() -> Tensor {
+        let n = shape.last ?? 1
+        var out = Tensor.uninitialized(shape)
+        withUnsafeBuffer { x in out.withUnsafeMutableBuffer { o in
+            var i = 0
+            while i < x.count {
+                var m = -Float.infinity
+                for j in 0..<n { m = Swift.max(m, x[i + j]) }
+                var s: Float = 0
+                for j in 0..<n { let e = expf(x[i + j] - m); o[i + j] = e; s += e }
+                let inverse = 1 / s
+                for j in 0..<n { o[i + j] *= inverse }
+                i += n
+            }
+        } }
+        return out
+    }
+
     /// Row-wise log-softmax over the last axis, max-shifted.
     public func logSoftmaxRows() -> Tensor {
         let n = shape.last ?? 1

@@ -135,8 +135,16 @@ extension Variable {
         }
     }
 
-    /// Row-wise softmax over the last axis.
-    public func softmax() -> Variable { logSoftmax().exp() }
+    /// Row-wise softmax over the last axis, y = exp(x − logsumexp(x)), in one kernel; its pullback
+    /// y ⊙ (g − Σ g ⊙ y) recomputes y with this same op, so it differentiates again.
+    public func softmax() -> Variable {
+        let rows = Array(shape.dropLast()) + [1]
+        return Variable.result(value.softmaxRows(), [self]) { [self] g in
+            let y = self.softmax()
+            let gy = g * y
+            return [gy - y * gy.sumLastAxis(keeping: rows)]
+        }
+    }
 
     /// Row-wise log-softmax over the last axis.
     public func logSoftmax() -> Variable {
