@@ -156,39 +156,37 @@ extension Tensor {
         return Tensor(Float(s))
     }
 
-    /// Row-wise softmax over the last axis, max-shifted (one pass for the maximum, one for the
-    /// exponentials and their sum, one to scale).
+    /// Row-wise softmax over the last axis, max-shifted (exponentials and their sum in one pass,
+    /// then one scaling pass).
     public func softmaxRows() -> Tensor {
-        let n = shape.last ?? 1
-        var out = Tensor.uninitialized(shape)
-        withUnsafeBuffer { x in out.withUnsafeMutableBuffer { o in
-            var i = 0
-            while i < x.count {
-                var m = -Float.infinity
-                for j in 0..<n { m = Swift.max(m, x[i + j]) }
-                var s: Float = 0
-                for j in 0..<n { let e = expf(x[i + j] - m); o[i + j] = e; s += e }
-                let inverse = 1 / s
-                for j in 0..<n { o[i + j] *= inverse }
-                i += n
-            }
-        } }
-        return out
+        mapRows { x, o, m in
+            var s: Float = 0
+            for j in x.indices { let e = expf(x[j] - m); o[j] = e; s += e }
+            let inverse = 1 / s
+            for j in x.indices { o[j] *= inverse }
+        }
     }
 
     /// Row-wise log-softmax over the last axis, max-shifted.
     public func logSoftmaxRows() -> Tensor {
+        mapRows { x, o, m in
+            var s: Float = 0
+            for j in x.indices { s += expf(x[j] - m) }
+            let lse = m + logf(s)
+            for j in x.indices { o[j] = x[j] - lse }
+        }
+    }
+
+    /// A tensor of this shape whose every last-axis row is written by `row` from the same row
+    /// here and that row's maximum.
+    func mapRows(_ row: (UnsafeBufferPointer<Float>, UnsafeMutableBufferPointer<Float>, Float) -> Void) -> Tensor {
         let n = shape.last ?? 1
         var out = Tensor.uninitialized(shape)
         withUnsafeBuffer { x in out.withUnsafeMutableBuffer { o in
             var i = 0
             while i < x.count {
-                var m = -Float.infinity
-                for j in 0..<n { m = Swift.max(m, x[i + j]) }
-                var s: Float = 0
-                for j in 0..<n { s += expf(x[i + j] - m) }
-                let lse = m + logf(s)
-                for j in 0..<n { o[i + j] = x[i + j] - lse }
+                let input = UnsafeBufferPointer(rebasing: x[i..<(i + n)])
+                row(input, UnsafeMutableBufferPointer(rebasing: o[i..<(i + n)]), input.max() ?? -.infinity)
                 i += n
             }
         } }
