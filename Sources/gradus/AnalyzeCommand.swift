@@ -14,13 +14,6 @@ struct Analyze: ParsableCommand {
     )
 
     /// `--flag text` as an integer in `range`, or an error naming the flag, the value and the range.
-    static func integer(_ text: String, _ flag: String, _ range: ClosedRange<Int>, _ note: String = "") throws -> Int {
-        guard let v = Int(text.trimmingCharacters(in: .whitespaces)), range.contains(v) else {
-            throw GradusError("\(flag) \(text): expected an integer in \(range.lowerBound)...\(range.upperBound)\(note.isEmpty ? "" : " (\(note))")")
-        }
-        return v
-    }
-
     static func seed(_ text: String) throws -> UInt64 {
         guard let s = UInt64(text.trimmingCharacters(in: .whitespaces)) else {
             throw GradusError("--seed \(text): expected an integer in 0...\(UInt64.max)")
@@ -97,10 +90,10 @@ extension Analyze {
                                ("value", JSONText.number(f.value(point)))]
                 }
                 let n = hessian.dimension
-                let top = try top.map { try Analyze.integer($0, "--top", 1...n, "at most the number of parameters") } ?? min(3, n)
-                let iterations = try self.iterations.map { try Analyze.integer($0, "--iterations", top...n, "at least --top, at most the number of parameters") }
+                let top = try top.map { try integerOption($0, "--top", 1...n, "at most the number of parameters") } ?? min(3, n)
+                let iterations = try self.iterations.map { try integerOption($0, "--iterations", top...n, "at least --top, at most the number of parameters") }
                 if !trace, let probes { throw GradusError("--probes \(probes): applies only with --trace") }
-                let probes = try Analyze.integer(self.probes ?? "100", "--probes", 1...1_000_000)
+                let probes = try integerOption(self.probes ?? "100", "--probes", 1...1_000_000)
                 let spectrum = try HessianSpectrum.compute(hessian, top: top, iterations: iterations, traceProbes: trace ? probes : nil, seed: seed)
                 Analyze.emit(context + spectrum.jsonFields)
                 if spectrum.ritzChange > HessianSpectrum.convergenceTolerance {
@@ -188,7 +181,7 @@ extension Analyze {
         func run() throws {
             try reportingErrors {
                 try plot.check()
-                let steps = try Analyze.integer(self.steps, "--steps", 1...10_000)
+                let steps = try integerOption(self.steps, "--steps", 1...10_000)
                 let second = try Checkpoint(contentsOf: b)
                 let setup = try AnalysisSetup.load(a, registry: plugins.registry())
                 try LinearInterpolation.checkCompatible(setup.checkpoint, a, second, b)
@@ -220,7 +213,7 @@ extension Analyze {
             try reportingErrors {
                 try plot.check()
                 let setup = try AnalysisSetup.load(checkpoint, registry: plugins.registry())
-                let n = try Analyze.integer(samples, "--samples", 1...setup.test.count, "the rows of the test split")
+                let n = try integerOption(samples, "--samples", 1...setup.test.count, "the rows of the test split")
                 let (x, _) = setup.test.batch(Array(0..<n)[...])
                 let kernel = try TangentKernel.compute(setup.model, inputs: x)
                 Analyze.emit([("checkpoint", JSONText.string(checkpoint))] + kernel.jsonFields)

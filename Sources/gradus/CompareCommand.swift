@@ -84,9 +84,9 @@ struct Compare: ParsableCommand {
         guard !taskNames.isEmpty else { throw GradusError("no task: give --task TASK (one of \(CompareTask.names.joined(separator: ", ")), or a training YAML file)") }
         options.tasks = try taskNames.map(CompareTask.resolve)
         if let twice = Dictionary(grouping: options.tasks, by: \.name).first(where: { $0.value.count > 1 }) { throw GradusError("--task \(twice.key) is given twice") }
-        options.seeds = try (seeds ?? file?.seeds).map { try Compare.integer("--seeds", $0, in: 1...1000) } ?? 3
-        options.jobs = try (jobs ?? file?.jobs).map { try Compare.integer("--jobs", $0, in: 1...256) } ?? ProcessInfo.processInfo.activeProcessorCount
-        options.timeout = Double(try (timeout ?? file?.timeout).map { try Compare.integer("--timeout", $0, in: 1...10_000_000) } ?? 3600)
+        options.seeds = try (seeds ?? file?.seeds).map { try integerOption($0, "--seeds", 1...1000) } ?? 3
+        options.jobs = try (jobs ?? file?.jobs).map { try integerOption($0, "--jobs", 1...256) } ?? ProcessInfo.processInfo.activeProcessorCount
+        options.timeout = Double(try (timeout ?? file?.timeout).map { try integerOption($0, "--timeout", 1...10_000_000) } ?? 3600)
         if let text = validationFraction ?? file?.validationFraction {
             guard let v = Double(text), v > 0, v < 1 else { throw GradusError("--validation-fraction \(text): expected a number in (0, 1)") }
             options.validationFraction = v
@@ -97,7 +97,7 @@ struct Compare: ParsableCommand {
         }
         if let text = budget ?? file?.budget {
             guard !options.sweeps.isEmpty else { throw GradusError("--budget \(text): applies only with --sweep (it caps the tuning runs)") }
-            options.budget = try Compare.integer("--budget", text, in: 1...SweepSpec.maxPoints)
+            options.budget = try integerOption(text, "--budget", 1...SweepSpec.maxPoints)
         }
         options.targets = try ((file?.targets ?? []) + targets).map(TargetSpec.parse)
         if options.targets.filter({ $0.metric == "f" }).count > 1 || options.targets.filter({ $0.metric != "f" }).count > 1 {
@@ -117,7 +117,7 @@ struct Compare: ParsableCommand {
         var check = TrainConfig()
         for (key, value) in (file?.settings ?? []) + (try parseSettings(settings)) {
             switch key {
-            case "steps": options.traceSteps = try Compare.integer("--set steps=", value, in: 1...Trace.maxSteps)
+            case "steps": options.traceSteps = try integerOption(value, "--set steps=", 1...Trace.maxSteps)
             case "start":
                 let parts = value.split(separator: ",", omittingEmptySubsequences: false).map { Float($0.trimmingCharacters(in: .whitespaces)) }
                 guard parts.count == 2, parts.allSatisfy({ $0?.isFinite ?? false }) else {
@@ -145,14 +145,6 @@ struct Compare: ParsableCommand {
             }
         }
         return options
-    }
-
-    /// `text` as an integer in `range`, or one error line naming the option and the value.
-    static func integer(_ what: String, _ text: String, in range: ClosedRange<Int>) throws -> Int {
-        guard let v = Int(text.trimmingCharacters(in: .whitespaces)), range.contains(v) else {
-            throw GradusError("\(what)\(what.hasSuffix("=") ? "" : " ")\(text): expected an integer in \(range.lowerBound)...\(range.upperBound)")
-        }
-        return v
     }
 
     static func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }

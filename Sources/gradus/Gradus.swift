@@ -58,3 +58,13 @@ func parseSettings(_ raw: [String]) throws -> [(String, String)] {
                 String(item[item.index(after: eq)...]).trimmingCharacters(in: .whitespaces))
     }
 }
+
+/// An option's text as an integer in `range`, parsed here rather than by the argument parser so
+/// that an overflowing or negative value is one error line naming the option, the value and the
+/// range ("--seeds 0: expected an integer in 1...1000"; `flag` ending in "=" reads "--set steps=0").
+func integerOption(_ text: String, _ flag: String, _ range: ClosedRange<Int>, _ note: String = "") throws -> Int {
+    guard let v = Int(text.trimmingCharacters(in: .whitespaces)), range.contains(v) else {
+        throw GradusError("\(flag)\(flag.hasSuffix("=") ? "" : " ")\(text): expected an integer in \(range.lowerBound)...\(range.upperBound)\(note.isEmpty ? "" : " (\(note))")")
+    }
+    return v
+}

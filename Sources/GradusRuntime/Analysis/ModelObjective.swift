@@ -9,17 +9,15 @@ public final class ModelObjective {
     public let model: Sequential
     public let rows: Dataset
     public let layout: ParameterLayout
-    /// The rows as batches of at most `chunkRows`.
+    /// The rows as batches of at most `Trainer.evaluationChunkRows`.
     private let chunks: [(x: Tensor, labels: [Int])]
-
-    public static let chunkRows = 512
 
     public init(model: Sequential, rows: Dataset) {
         self.model = model
         self.rows = rows
         layout = ParameterLayout(model.parameters)
-        chunks = stride(from: 0, to: rows.count, by: ModelObjective.chunkRows).map { start in
-            rows.batch(Array(start..<min(start + ModelObjective.chunkRows, rows.count))[...])
+        chunks = stride(from: 0, to: rows.count, by: Trainer.evaluationChunkRows).map { start in
+            rows.batch(Array(start..<min(start + Trainer.evaluationChunkRows, rows.count))[...])
         }
     }
 
@@ -37,7 +35,7 @@ public final class ModelObjective {
                 let bindings = values.map { ParameterBindings(parameters, values: $0) } ?? ParameterBindings(parameters)
                 let logits = try model.forward(Variable(x), bindings, mode: .eval)
                 lossSum += Double(crossEntropy(logits: logits, labels: labels).value.scalar) * Double(labels.count)
-                correct += ModelObjective.correct(logits.value, labels)
+                correct += Trainer.correctPredictions(logits.value, labels)
             }
             return (lossSum / Double(rows.count), Double(correct) / Double(rows.count))
         }
@@ -64,19 +62,5 @@ public final class ModelObjective {
             }
         }
         return out
-    }
-
-    /// Rows whose largest logit (the first on ties) is the label.
-    static func correct(_ logits: Tensor, _ labels: [Int]) -> Int {
-        let c = logits.shape[1]
-        return logits.withUnsafeBuffer { z in
-            var n = 0
-            for (i, label) in labels.enumerated() {
-                var best = 0
-                for j in 1..<c where z[i * c + j] > z[i * c + best] { best = j }
-                if best == label { n += 1 }
-            }
-            return n
-        }
     }
 }

@@ -92,8 +92,7 @@ public final class Comparison {
                 }
                 out[spec.id] = OptimizerSchema(id: id, version: object["version"] as? String ?? "", hyperparameters: hps.mapValues { (type: $0.0, flags: $0.1) }, failure: nil)
             case .exited:
-                let line = outcome.stderr.split(separator: "\n").first { $0.contains("error:") } ?? outcome.stderr.split(separator: "\n").last ?? ""
-                throw GradusError("--optimizer \(spec.label): \(line.replacingOccurrences(of: "gradus: error: ", with: ""))")
+                throw GradusError("--optimizer \(spec.label): \(Comparison.errorLine(outcome.stderr))")
             case .signaled(let signal):
                 out[spec.id] = OptimizerSchema(id: spec.id, version: "", hyperparameters: [:], failure: "loading the plugin crashed (\(HostSignals.name(signal)))\(Comparison.lastLine(outcome.stderr))")
             case .timedOut:
@@ -121,9 +120,8 @@ public final class Comparison {
                     arguments.insert(contentsOf: options.pluginArguments, at: 1)
                     let outcome = try ChildProcess.run(executable, arguments, timeout: 300, keepStandardOutput: false)
                     guard case .exited(let code) = outcome.ending, code != 0 else { continue }
-                    let line = outcome.stderr.split(separator: "\n").first { $0.contains("error:") } ?? outcome.stderr.split(separator: "\n").last ?? ""
                     let at = point.isEmpty ? "" : " at " + point.map { "\($0.0)=\($0.1)" }.joined(separator: ",")
-                    throw GradusError("--optimizer \(spec.label) on --task \(task.name)\(at): \(line.replacingOccurrences(of: "gradus: error: ", with: ""))")
+                    throw GradusError("--optimizer \(spec.label) on --task \(task.name)\(at): \(Comparison.errorLine(outcome.stderr))")
                 }
             }
         }
@@ -287,6 +285,12 @@ public final class Comparison {
     }
 
     /// " — <the child's last stderr line>" when it printed one.
+    /// The error a child reported (its "gradus: error:" line without that prefix, else its last line).
+    static func errorLine(_ stderr: String) -> String {
+        let lines = stderr.split(separator: "\n")
+        return (lines.first { $0.contains("error:") } ?? lines.last ?? "").replacingOccurrences(of: "gradus: error: ", with: "")
+    }
+
     static func lastLine(_ stderr: String) -> String {
         guard let line = stderr.split(separator: "\n").last(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) else { return "" }
         return " — " + line.replacingOccurrences(of: "gradus: ", with: "").prefix(300)

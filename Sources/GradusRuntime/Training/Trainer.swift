@@ -358,23 +358,34 @@ public final class Trainer {
         return (model, test)
     }
 
+    /// Rows evaluated per forward pass (evaluation and the analyses use the same chunks, so their
+    /// losses agree to the bit).
+    public static let evaluationChunkRows = 512
+
+    /// Rows whose largest logit (the first on ties) is the label.
+    static func correctPredictions(_ logits: Tensor, _ labels: [Int]) -> Int {
+        let c = logits.shape[1]
+        return logits.withUnsafeBuffer { z in
+            var n = 0
+            for (i, label) in labels.enumerated() {
+                var best = 0
+                for j in 1..<c where z[i * c + j] > z[i * c + best] { best = j }
+                if best == label { n += 1 }
+            }
+            return n
+        }
+    }
+
     /// Mean loss and accuracy of `model` on `data` in eval mode, without recording.
     public static func evaluate(_ model: Sequential, on data: Dataset) throws -> (loss: Double, accuracy: Double) {
         try GradMode.with(recording: false) {
             var lossSum = 0.0, correct = 0
-            for start in stride(from: 0, to: data.count, by: 512) {
-                let rows = Array(start..<min(start + 512, data.count))[...]
+            for start in stride(from: 0, to: data.count, by: evaluationChunkRows) {
+                let rows = Array(start..<min(start + evaluationChunkRows, data.count))[...]
                 let (x, labels) = data.batch(rows)
                 let logits = try model.forward(Variable(x), ParameterBindings(model.parameters), mode: .eval)
                 lossSum += Double(crossEntropy(logits: logits, labels: labels).value.scalar) * Double(rows.count)
-                let c = logits.shape[1]
-                logits.value.withUnsafeBuffer { z in
-                    for (i, label) in labels.enumerated() {
-                        var best = 0
-                        for j in 1..<c where z[i * c + j] > z[i * c + best] { best = j }
-                        if best == label { correct += 1 }
-                    }
-                }
+                correct += correctPredictions(logits.value, labels)
             }
             return (lossSum / Double(data.count), Double(correct) / Double(data.count))
         }
